@@ -1,0 +1,75 @@
+"""Event time: parsing, and clock hours and natural days in the configured zone (Asia/Shanghai).
+
+Chinese standards define hours and days on local clock time (HJ 633 §5.1: the daily report covers
+the natural day 0:00–24:00). All times travel as epoch milliseconds (UTC); zones apply only to
+bucketing and labels. A clock is injected wherever "now" matters, so tests can advance it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+HOUR_MS = 3_600_000
+DAY_MS = 24 * HOUR_MS
+
+Clock = Callable[[], float]
+"""Returns seconds since the epoch, like :func:`time.time`."""
+
+system_clock: Clock = time.time
+
+
+class ManualClock:
+    """A clock for tests: starts at ``start`` seconds and moves only when told."""
+
+    def __init__(self, start: float = 0.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def parse_timestamp(value: str | int) -> int:
+    """RFC 3339 with an offset, or epoch milliseconds, to epoch milliseconds.
+
+    Raises ValueError for a string without an offset: event time must be unambiguous.
+    """
+    if isinstance(value, int):
+        return value
+    dt = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    if dt.tzinfo is None:
+        raise ValueError(f"timestamp {value!r} has no UTC offset")
+    return int(dt.timestamp() * 1000)
+
+
+def to_datetime(ts_ms: int, tz: ZoneInfo) -> datetime:
+    return datetime.fromtimestamp(ts_ms / 1000, tz)
+
+
+def hour_start(ts_ms: int, tz: ZoneInfo) -> int:
+    """Start (epoch ms) of the local clock hour containing ``ts_ms``."""
+    local = to_datetime(ts_ms, tz)
+    return int(local.replace(minute=0, second=0, microsecond=0).timestamp() * 1000)
+
+
+def day_start(ts_ms: int, tz: ZoneInfo) -> int:
+    """Start (epoch ms) of the local natural day containing ``ts_ms``."""
+    local = to_datetime(ts_ms, tz)
+    return int(local.replace(hour=0, minute=0, second=0, microsecond=0).timestamp() * 1000)
+
+
+def next_day_start(ts_ms: int, tz: ZoneInfo) -> int:
+    local = to_datetime(day_start(ts_ms, tz), tz)
+    return int((local + timedelta(days=1)).replace(hour=0).timestamp() * 1000)
+
+
+def label(ts_ms: int, tz: ZoneInfo, minutes: bool = True) -> str:
+    """Human-readable local time with offset, e.g. ``2026-11-27T10:00+08:00``."""
+    fmt = "%Y-%m-%dT%H:%M%z" if minutes else "%Y-%m-%d"
+    text = to_datetime(ts_ms, tz).strftime(fmt)
+    return text[:-2] + ":" + text[-2:] if minutes else text
