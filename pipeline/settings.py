@@ -30,7 +30,9 @@ class Settings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     # Broker
-    kafka_bootstrap: str = Field("127.0.0.1:9092", description="Kafka bootstrap servers, host:port[,host:port]")
+    kafka_bootstrap: str = Field(
+        "127.0.0.1:9092", description="Kafka bootstrap servers, host:port[,host:port]"
+    )
     kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
     kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
     kafka_sasl_username: str | None = None
@@ -39,13 +41,17 @@ class Settings(BaseModel):
     kafka_ssl_certfile: Path | None = None
     kafka_ssl_keyfile: Path | None = None
     # Topics
-    namespace: str = Field("env", pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$", description="topic namespace {ns}")
+    namespace: str = Field(
+        "env", pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$", description="topic namespace {ns}"
+    )
     partitions: int = Field(6, ge=1, le=1024, description="partitions of each new topic")
     replication_factor: int = Field(1, ge=1, le=7)
     raw_retention_days: float = Field(7, gt=0, description="retention of raw reading topics")
     # InfluxDB
     influx_url: str = Field("http://127.0.0.1:8086", pattern=r"^https?://")
-    influx_api: Literal["v1", "v2"] = Field("v2", description="v2 write API (1.8+, 2.x, 3.x) or v1 /write")
+    influx_api: Literal["v1", "v2"] = Field(
+        "v2", description="v2 write API (1.8+, 2.x, 3.x) or v1 /write"
+    )
     influx_org: str = "envmon"
     influx_bucket: str = "envmon"
     influx_database: str = "envmon"
@@ -56,7 +62,9 @@ class Settings(BaseModel):
     # Domain
     timezone: str = Field("Asia/Shanghai", description="IANA zone of clock hours and natural days")
     standard: Literal["hj633", "hj633-2012", "hj633-2026", "epa"] = "hj633"
-    registry_file: Path | None = Field(None, description="station registry YAML; bundled Shenzhen if unset")
+    registry_file: Path | None = Field(
+        None, description="station registry YAML; bundled Shenzhen if unset"
+    )
     producer_backend: Literal["kafka-python", "confluent"] = "kafka-python"
     state_dir: Path = Field(Path(".envmon"), description="state of the one-machine stack")
 
@@ -97,7 +105,8 @@ def load_settings(
     env: Mapping[str, str] | None = None,
     **overrides: Any,
 ) -> Settings:
-    """Read settings once: TOML file (``config_file`` or ``ENVMON_CONFIG``), then environment, then overrides."""
+    """Read settings once: the TOML file (``config_file`` or ``ENVMON_CONFIG``), then the
+    environment, then ``overrides``; later sources win."""
     env = os.environ if env is None else env
     path = config_file or (Path(env["ENVMON_CONFIG"]) if env.get("ENVMON_CONFIG") else None)
     from_file = _read_toml(path) if path else {}
@@ -133,6 +142,8 @@ def _explain(exc: ValidationError, path: Path | None) -> str:
             lines.append(f"{where}: unknown setting")
             continue
         got = err.get("input")
-        shown = "**********" if "secret" in field or "password" in field or "token" in field else got
+        shown = (
+            "**********" if "secret" in field or "password" in field or "token" in field else got
+        )
         lines.append(f"{where}={shown!r}: {err['msg']}")
     return "invalid settings:\n  " + "\n  ".join(lines)

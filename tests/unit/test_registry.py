@@ -17,7 +17,8 @@ rivers:
     name_en: River
     sections:
       - {id: up, name_zh: 上, name_en: Up, district: north, target: II, lat: 1, lon: 2}
-      - {id: lake1, name_zh: 湖, name_en: Lake, district: north, target: III, lat: 1, lon: 2, lake: true}
+      - {id: lake1, name_zh: 湖, name_en: Lake, district: north, target: III, lat: 1, lon: 2,
+         lake: true}
 """
 
 
@@ -30,7 +31,11 @@ def test_bundled_shenzhen_registry() -> None:
     s = reg.get("1356A")
     assert s is not None and (s.name_zh, s.district) == ("通心岭子站", "futian")
     gonghe = reg.get("mzh-gonghe")
-    assert gonghe is not None and (gonghe.river, gonghe.target, gonghe.section_order) == ("maozhou", "IV", 1)
+    assert gonghe is not None and (gonghe.river, gonghe.target, gonghe.section_order) == (
+        "maozhou",
+        "IV",
+        1,
+    )
     assert reg.rivers["maozhou"].section_ids == ("mzh-yangyong", "mzh-gonghe")
     assert reg.get("nope") is None
 
@@ -47,13 +52,21 @@ def test_another_city_loads(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (("district: north, lat: 1.0, lon: 2.0}\nrivers", "district: south, lat: 1.0, lon: 2.0}\nrivers"), "'T1' names unknown district 'south'"),
+        (
+            (
+                "district: north, lat: 1.0, lon: 2.0}\nrivers",
+                "district: south, lat: 1.0, lon: 2.0}\nrivers",
+            ),
+            "'T1' names unknown district 'south'",
+        ),
         (("target: II", "target: VI"), "section 'up' target 'VI'"),
         (("id: up,", "id: T1,"), "duplicate station id 'T1'"),
         (("lat: 1.0, lon: 2.0}\nair", "lat: north, lon: 2.0}\nair"), "$.districts[0].lat"),
     ],
 )
-def test_bad_registry_names_the_entry(tmp_path: Path, change: tuple[str, str], message: str) -> None:
+def test_bad_registry_names_the_entry(
+    tmp_path: Path, change: tuple[str, str], message: str
+) -> None:
     assert change[0] in OTHER_CITY
     path = tmp_path / "city.yaml"
     path.write_text(OTHER_CITY.replace(*change), "utf-8")

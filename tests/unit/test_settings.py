@@ -70,11 +70,13 @@ def test_bad_config_file(tmp_path: Path) -> None:
     bad.write_text("namespace = ", "utf-8")
     with pytest.raises(SettingsError, match="not valid TOML"):
         load_settings(bad, env={})
-    with pytest.raises(SettingsError, match="missing.toml"):
+    with pytest.raises(SettingsError, match=r"missing\.toml"):
         load_settings(tmp_path / "missing.toml", env={})
 
 
 def test_every_field_is_documented_in_readme() -> None:
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text("utf-8")
-    missing = [f"ENVMON_{n.upper()}" for n in Settings.model_fields if f"ENVMON_{n.upper()}" not in readme]
+    missing = [
+        f"ENVMON_{n.upper()}" for n in Settings.model_fields if f"ENVMON_{n.upper()}" not in readme
+    ]
     assert missing == []
