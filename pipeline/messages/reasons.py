@@ -25,7 +25,9 @@ class RejectReason(StrEnum):
     WRONG_STATION_KIND = "wrong_station_kind"  # air station on the water topic or vice versa
     EMPTY_ENVELOPE = "empty_envelope"
     ENVELOPE_OUT_OF_ORDER = "envelope_out_of_order"  # readings not strictly increasing in time
+    MALFORMED_ROW = "malformed_row"  # a file-feed row whose cells do not match the header
     LATE = "late"  # arrived after the grace period (stream agents)
+    DUPLICATE = "duplicate"  # the same station and event time again (stream agents)
     INFLUX_REJECTED = "influx_rejected"  # point refused by InfluxDB (sink poison point)
 
 
