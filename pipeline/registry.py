@@ -162,8 +162,17 @@ class Registry:
                     )
                 add(
                     Station(
-                        s.id, StationKind.WATER, s.name_zh, s.name_en, s.district, s.lat, s.lon,
-                        river=r.id, section_order=order, target=s.target, lake=s.lake,
+                        s.id,
+                        StationKind.WATER,
+                        s.name_zh,
+                        s.name_en,
+                        s.district,
+                        s.lat,
+                        s.lon,
+                        river=r.id,
+                        section_order=order,
+                        target=s.target,
+                        lake=s.lake,
                     )
                 )
             rivers[r.id] = River(r.id, r.name_zh, r.name_en, tuple(s.id for s in r.sections))

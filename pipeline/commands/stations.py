@@ -26,6 +26,11 @@ def list_stations(ctx: typer.Context) -> None:
     for s in registry.stations.values():
         district = registry.districts[s.district]
         table.add_row(
-            s.id, s.kind.value, f"{s.name_zh} {s.name_en}", district.name_zh, s.river or "", s.target or ""
+            s.id,
+            s.kind.value,
+            f"{s.name_zh} {s.name_en}",
+            district.name_zh,
+            s.river or "",
+            s.target or "",
         )
     Console().print(table)

@@ -18,7 +18,9 @@ def test_pipeline_imports_neither_streams_nor_dashboards() -> None:
         str(path.relative_to(ROOT))
         for path in (ROOT / "pipeline").rglob("*.py")
         if any(
-            line.startswith(("import streams", "from streams", "import dashboards", "from dashboards"))
+            line.startswith(
+                ("import streams", "from streams", "import dashboards", "from dashboards")
+            )
             for line in path.read_text("utf-8").splitlines()
         )
     ]

@@ -1,0 +1,37 @@
+"""The ``envmon`` command line. Each command group lives in ``pipeline/commands/``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from pipeline.commands import calc, config, stations
+
+app = typer.Typer(
+    name="envmon",
+    help="envmon: air and water monitoring pipeline — AQI (HJ 633, US EPA), water class "
+    "(GB 3838), rankings and alerts, from Kafka to InfluxDB and Grafana.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    config_file: Path | None = typer.Option(
+        None,
+        "--config",
+        envvar="ENVMON_CONFIG",
+        help="TOML settings file (ENVMON_* variables win).",
+    ),
+) -> None:
+    """Settings come from ENVMON_* variables and an optional TOML file."""
+    ctx.obj = config.SettingsHolder(config_file)
+
+
+app.add_typer(calc.app, name="calc")
+app.add_typer(config.app, name="config")
+app.add_typer(stations.app, name="stations")
