@@ -10,18 +10,15 @@ from __future__ import annotations
 
 import json
 import random
-import statistics
 import time
-from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Annotated, Any
 
 import msgspec
 import pydantic
 from pydantic import AwareDatetime, BaseModel, Field, create_model
-from rich.console import Console
-from rich.table import Table
 
+from bench.common import median_rate, print_table
 from pipeline.messages import AIR_LIMITS, Decoder, Reject
 from pipeline.messages.codec import MAX_INTERVAL_S
 from pipeline.registry import Registry, StationKind
@@ -111,43 +108,33 @@ def workloads(registry: Registry) -> dict[str, tuple[list[bytes], int]]:
     }
 
 
-def rate(fn: Callable[[bytes], object], messages: list[bytes], per_message: int) -> float:
-    """Items per second: median over REPEATS passes over ``messages``."""
-    times = []
-    for _ in range(REPEATS):
-        start = time.perf_counter()
-        for raw in messages:
-            fn(raw)
-        times.append(time.perf_counter() - start)
-    return len(messages) * per_message / statistics.median(times)
-
-
 def main() -> None:
     registry = Registry.load()
     decoder = Decoder(StationKind.AIR, registry)
-    table = Table(title=f"Readings decoding rate (items/s, median of {REPEATS})")
-    for column in ("messages", "json.loads", "envmon msgspec", "× json", "pydantic v2", "× json"):
-        table.add_column(column, justify="left" if column == "messages" else "right")
+    rows = []
     for name, (messages, per_message) in workloads(registry).items():
         results = [decoder.decode(raw) for raw in messages]
         rejects = [r for r in results if isinstance(r, Reject)]
         assert not rejects, rejects[:3]
-        baseline = rate(json.loads, messages, per_message)
-        ours = rate(decoder.decode, messages, per_message)
-        theirs = rate(MessageModel.model_validate_json, messages, per_message)
-        table.add_row(
-            name,
-            f"{baseline:,.0f}",
-            f"{ours:,.0f}",
-            f"{ours / baseline:.2f}",
-            f"{theirs:,.0f}",
-            f"{theirs / baseline:.2f}",
+        baseline = median_rate(json.loads, messages, per_message, REPEATS)
+        ours = median_rate(decoder.decode, messages, per_message, REPEATS)
+        theirs = median_rate(MessageModel.model_validate_json, messages, per_message, REPEATS)
+        rows.append(
+            (
+                name,
+                f"{baseline:,.0f}",
+                f"{ours:,.0f}",
+                f"{ours / baseline:.2f}",
+                f"{theirs:,.0f}",
+                f"{theirs / baseline:.2f}",
+            )
         )
-    console = Console(width=110)
-    console.print(table)
-    console.print(
+    print_table(
+        f"Readings decoding rate (items/s, median of {REPEATS})",
+        ("messages", "json.loads", "envmon msgspec", "× json", "pydantic v2", "× json"),
+        rows,
         f"msgspec {msgspec.__version__}, pydantic {pydantic.VERSION}; envmon includes registry, "
-        "clock and order checks; pydantic validates the schema only."
+        "clock and order checks; pydantic validates the schema only.",
     )
 
 
