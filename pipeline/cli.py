@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from pipeline.commands import calc, config, stations
+from pipeline.commands import calc, config, ingest, simulate, stations, topics
 
 app = typer.Typer(
     name="envmon",
@@ -35,3 +35,6 @@ def main(
 app.add_typer(calc.app, name="calc")
 app.add_typer(config.app, name="config")
 app.add_typer(stations.app, name="stations")
+app.command("ingest")(ingest.ingest)
+app.command("simulate")(simulate.simulate)
+app.add_typer(topics.app, name="topics")

@@ -7,6 +7,7 @@ bucketing and labels. A clock is injected wherever "now" matters, so tests can a
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -73,3 +74,31 @@ def label(ts_ms: int, tz: ZoneInfo, minutes: bool = True) -> str:
     fmt = "%Y-%m-%dT%H:%M%z" if minutes else "%Y-%m-%d"
     text = to_datetime(ts_ms, tz).strftime(fmt)
     return text[:-2] + ":" + text[-2:] if minutes else text
+
+
+_RELATIVE = re.compile(r"^(?:now)?\s*(?P<sign>[+-])\s*(?P<n>\d+(?:\.\d+)?)\s*(?P<unit>[smhd])$")
+_UNIT_MS = {"s": 1000, "m": 60_000, "h": HOUR_MS, "d": DAY_MS}
+
+
+def parse_when(text: str, now_ms: int, tz: ZoneInfo) -> int:
+    """A point in time given on a command line, in epoch ms.
+
+    Accepts ``now``, ``now-6h`` / ``-6h`` / ``+30m`` (units s m h d), RFC 3339 with an offset,
+    epoch milliseconds, or a local date or date-time (``2026-11-27``, ``2026-11-27T08:00``) in
+    ``tz``. Raises ValueError saying what is accepted.
+    """
+    text = text.strip()
+    if text == "now":
+        return now_ms
+    if match := _RELATIVE.match(text):
+        delta = float(match["n"]) * _UNIT_MS[match["unit"]]
+        return int(now_ms + delta if match["sign"] == "+" else now_ms - delta)
+    if text.isdigit():
+        return int(text)
+    try:
+        dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(
+            f"{text!r} is not a time: use now, now-6h, RFC 3339, epoch ms or a local date"
+        ) from None
+    return int((dt if dt.tzinfo else dt.replace(tzinfo=tz)).timestamp() * 1000)

@@ -1,1 +1,1 @@
-"""Sources of readings for the producers: the simulator (and, later, file feeds and gateways)."""
+"""Sources of readings for the producers: the simulator and the file feed."""

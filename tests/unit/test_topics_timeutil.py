@@ -31,3 +31,17 @@ def test_hours_and_days_are_shanghai_clock_time() -> None:
     assert label(day_start(ts, SHANGHAI), SHANGHAI) == "2026-11-27T00:00+08:00"
     assert next_day_start(ts, SHANGHAI) - day_start(ts, SHANGHAI) == 24 * HOUR_MS
     assert label(ts, SHANGHAI, minutes=False) == "2026-11-27"
+
+
+def test_parse_when_forms() -> None:
+    from pipeline.timeutil import parse_when
+
+    now = parse_timestamp("2026-11-27T12:00:00+08:00")
+    assert parse_when("now", now, SHANGHAI) == now
+    assert parse_when("now-6h", now, SHANGHAI) == now - 6 * HOUR_MS
+    assert parse_when("-30m", now, SHANGHAI) == now - 30 * 60_000
+    assert parse_when("+1d", now, SHANGHAI) == now + 24 * HOUR_MS
+    assert parse_when("2026-11-27", now, SHANGHAI) == now - 12 * HOUR_MS  # local midnight
+    assert parse_when("2026-11-27T04:00:00Z", now, SHANGHAI) == now
+    with pytest.raises(ValueError, match="not a time"):
+        parse_when("yesterday", now, SHANGHAI)
