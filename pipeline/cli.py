@@ -1,7 +1,12 @@
-"""The ``envmon`` command line. Each command group lives in ``pipeline/commands/``."""
+"""The ``envmon`` command line. Each command group lives in ``pipeline/commands/``.
+
+Packages that depend on ``pipeline`` (``streams``, ``dashboards``) add their commands through the
+``envmon.commands`` entry point group (see ``pyproject.toml``), so ``pipeline`` imports neither.
+"""
 
 from __future__ import annotations
 
+from importlib.metadata import entry_points
 from pathlib import Path
 
 import typer
@@ -38,3 +43,7 @@ app.add_typer(stations.app, name="stations")
 app.command("ingest")(ingest.ingest)
 app.command("simulate")(simulate.simulate)
 app.add_typer(topics.app, name="topics")
+
+
+for _plugin in entry_points(group="envmon.commands"):
+    _plugin.load()(app)

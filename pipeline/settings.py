@@ -66,6 +66,20 @@ class Settings(BaseModel):
         None, description="station registry YAML; bundled Shenzhen if unset"
     )
     producer_backend: Literal["kafka-python", "confluent"] = "kafka-python"
+    # Stream agents (envmon worker)
+    grace_minutes: float = Field(
+        15, ge=0, le=24 * 60, description="late readings inside update an hour"
+    )
+    alert_rules_file: Path | None = Field(
+        None, description="alert rules YAML; the shipped set if unset"
+    )
+    table_store: Literal["memory", "rocksdb"] = Field("rocksdb", description="Faust table store")
+    worker_web_port: int = Field(
+        6066, ge=1, le=65535, description="worker's health and metrics port"
+    )
+    consumer_session_timeout_s: float = Field(
+        10, gt=0, le=300, description="consumer group session"
+    )
     state_dir: Path = Field(Path(".envmon"), description="state of the one-machine stack")
 
     @field_validator("timezone")
@@ -147,3 +161,12 @@ def _explain(exc: ValidationError, path: Path | None) -> str:
         )
         lines.append(f"{where}={shown!r}: {err['msg']}")
     return "invalid settings:\n  " + "\n  ".join(lines)
+
+
+def with_overrides(settings: Settings, **overrides: Any) -> Settings:
+    """A copy of ``settings`` with command-line ``overrides`` (None means not given), validated."""
+    given = {k: v for k, v in overrides.items() if v is not None}
+    try:
+        return Settings.model_validate({**settings.model_dump(), **given})
+    except ValidationError as exc:
+        raise SettingsError(_explain(exc, None)) from None

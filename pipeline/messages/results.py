@@ -56,7 +56,7 @@ class FailingParameter(msgspec.Struct, frozen=True):
     key: str
     value: float
     limit: float
-    multiple: float
+    multiple: float | None  # None for pH, which has a range, not a limit
 
 
 class WaterQualityMessage(_Result, frozen=True, kw_only=True):
@@ -73,7 +73,7 @@ class WaterQualityMessage(_Result, frozen=True, kw_only=True):
     target_class: str
     per_parameter: dict[str, str]  # parameter key -> class label
     failing: list[FailingParameter]
-    cwqi: float
+    cwqi: float | None  # None when no CWQI parameter was measured
     values: dict[str, float]
 
 

@@ -1,0 +1,83 @@
+"""What every agent shares: batches of events, the outbox of results, dead letters, state writes.
+
+Agents read batches with ``stream.take_events`` (Faust's per-message cost is paid per batch) and
+hand the decoded values to pure logic; the results go into an :class:`Outbox` that is sent before
+the batch's offsets can be committed (Faust flushes its producer before every commit).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import faust
+import msgspec
+from faust.types import EventT, StreamT
+
+from pipeline.messages import Reject, dead_letter_from
+from streams.metrics import Metrics
+
+BATCH_MAX = 2000
+BATCH_WITHIN_S = 0.25
+
+_encode = msgspec.json.Encoder().encode
+
+
+class Outbox:
+    """Results of one batch: (topic, key, value) triples sent together by :meth:`flush`."""
+
+    def __init__(self, app: faust.App, deadletter_topic: str, metrics: Metrics) -> None:
+        self.app = app
+        self.deadletter_topic = deadletter_topic
+        self.metrics = metrics
+        self._pending: list[tuple[str, bytes | None, bytes]] = []
+
+    def add(self, topic: str, key: str | bytes | None, value: msgspec.Struct | bytes) -> None:
+        raw_key = key.encode() if isinstance(key, str) else key
+        raw_value = value if isinstance(value, bytes) else _encode(value)
+        self._pending.append((topic, raw_key, raw_value))
+
+    def reject(self, reject: Reject, event: EventT) -> None:
+        """A dead letter for ``event``'s message, with its coordinates and raw bytes."""
+        message = event.message
+        letter = dead_letter_from(
+            reject,
+            message.value or b"",
+            message.topic,
+            message.partition,
+            message.offset,
+            message.key,
+            int(time.time() * 1000),
+        )
+        self.add(self.deadletter_topic, message.key, letter)
+        self.metrics.rejected(reject.reason.value)
+
+    async def flush(self) -> None:
+        producer = self.app.producer
+        for topic, key, value in self._pending:
+            await producer.send(topic, key, value, partition=None, timestamp=None, headers=None)
+        self.metrics.results += len(self._pending)
+        self._pending.clear()
+
+
+@contextmanager
+def in_event(stream: StreamT, event: EventT) -> Iterator[None]:
+    """Make ``event`` the current event while writing a table.
+
+    Faust routes a table write to the changelog partition of the current event, which
+    ``take_events`` does not set (faust-streaming issue #497); we set it to the event whose
+    partition owns the key.
+    """
+    previous = stream.current_event
+    stream._set_current_event(event)
+    try:
+        yield
+    finally:
+        stream._set_current_event(previous)
+
+
+def last_event_per_key(events: list[EventT]) -> dict[Any, EventT]:
+    """The last event of each message key in a batch (its partition owns the key's state)."""
+    return {event.message.key: event for event in events}
