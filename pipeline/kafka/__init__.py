@@ -1,0 +1,1 @@
+"""Kafka edges: client configuration, topic administration and the producer layer."""

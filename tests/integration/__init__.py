@@ -1,0 +1,1 @@
+"""Integration tests: real Tansu, InfluxDB and VictoriaMetrics processes on loopback ports."""
