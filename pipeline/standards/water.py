@@ -144,9 +144,15 @@ def checked_values(
     return present
 
 
+def class_limits(parameter: str, lake: bool) -> Sequence[float] | None:
+    """GB 3838-2002 Class I..V limits of ``parameter`` (table key); None when the item is not
+    assessed for this water body type (or has a range, like pH)."""
+    return _limits(load_table(TABLE)["parameters"][parameter], lake)
+
+
 def _limits(spec: Mapping[str, Any], lake: bool) -> Sequence[float] | None:
     """Class I..V limits, or None when the item is not assessed for this water body type."""
-    limits = spec["limits"]
+    limits = spec.get("limits")
     return limits.get("lake" if lake else "river") if isinstance(limits, dict) else limits
 
 
