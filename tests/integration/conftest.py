@@ -24,7 +24,13 @@ from kafka.consumer.fetcher import ConsumerRecord
 from pipeline.kafka.admin import ensure_topics
 from pipeline.settings import Settings, load_settings
 from pipeline.topics import Topics
-from tests.fixtures.servers import InfluxDB, Server, TansuBroker, VictoriaMetrics, require_binary
+from tests.fixtures.servers import (
+    InfluxDB,
+    Server,
+    TansuBroker,
+    VictoriaMetrics,
+    require_binary,
+)
 
 BrokerFactory = Callable[..., TansuBroker]
 TopicFactory = Callable[[Settings], Topics]
