@@ -11,7 +11,7 @@ from pathlib import Path
 
 import typer
 
-from pipeline.commands import calc, config, ingest, simulate, stations, topics
+from pipeline.commands import calc, config, ingest, simulate, sink, stations, topics, up
 
 app = typer.Typer(
     name="envmon",
@@ -39,9 +39,12 @@ def main(
 
 app.add_typer(calc.app, name="calc")
 app.add_typer(config.app, name="config")
+app.add_typer(sink.influx_app, name="influx")
 app.add_typer(stations.app, name="stations")
 app.command("ingest")(ingest.ingest)
 app.command("simulate")(simulate.simulate)
+app.command("sink")(sink.sink)
+app.command("up")(up.up)
 app.add_typer(topics.app, name="topics")
 
 

@@ -167,6 +167,7 @@ def with_overrides(settings: Settings, **overrides: Any) -> Settings:
     """A copy of ``settings`` with command-line ``overrides`` (None means not given), validated."""
     given = {k: v for k, v in overrides.items() if v is not None}
     try:
-        return Settings.model_validate({**settings.model_dump(), **given})
+        # exclude_unset keeps ``model_fields_set`` meaning "given by the user"
+        return Settings.model_validate({**settings.model_dump(exclude_unset=True), **given})
     except ValidationError as exc:
         raise SettingsError(_explain(exc, None)) from None

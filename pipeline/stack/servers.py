@@ -9,22 +9,34 @@ port across ``stop()``/``start()``, so clients can reconnect.
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from kafka.admin import KafkaAdminClient
 from kafka.errors import KafkaError
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: ask Linux to SIGTERM it when its parent dies (even by kill -9),
+    so that no server outlives the stack or the test run that started it."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+PR_SET_PDEATHSIG = 1
 
 
 def free_port() -> int:
@@ -69,6 +81,7 @@ class ServerProcess:
         log_path: Path,
         startup_timeout: float = 20.0,
         stop_timeout: float = 10.0,
+        env: Mapping[str, str] | None = None,
     ) -> None:
         self.name = name
         self.argv = list(argv)
@@ -76,11 +89,21 @@ class ServerProcess:
         self.log_path = log_path
         self.startup_timeout = startup_timeout
         self.stop_timeout = stop_timeout
+        self.env = dict(env) if env is not None else None
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
     def running(self) -> bool:
         return self._process is not None and self._process.poll() is None
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
+    @property
+    def exit_code(self) -> int | None:
+        """The exit code once the process ended by itself; None while it runs or when stopped."""
+        return self._process.poll() if self._process is not None else None
 
     def start(self) -> None:
         """Start the process and wait until it is ready; ServerError with its log otherwise."""
@@ -95,6 +118,8 @@ class ServerProcess:
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
+                env=self.env,
+                preexec_fn=_die_with_parent,
             )
         deadline = time.monotonic() + self.startup_timeout
         while True:
