@@ -66,6 +66,7 @@ class Settings(BaseModel):
         None, description="station registry YAML; bundled Shenzhen if unset"
     )
     producer_backend: Literal["kafka-python", "confluent"] = "kafka-python"
+    producer_idempotent: bool = Field(True, description="no duplicates on retry; off: faster")
     # Stream agents (envmon worker)
     grace_minutes: float = Field(
         15, ge=0, le=24 * 60, description="late readings inside update an hour"

@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from pipeline.messages import VALUES_TYPES, Reading, encode_envelope, encode_reading
+from pipeline.messages import encode_envelope, encode_reading
 from pipeline.registry import StationKind
 from pipeline.sources.simulator import MalformedMessage, Record, SimReading
 from pipeline.topics import Topics
@@ -53,8 +53,7 @@ class Publisher:
             else:
                 batch.append(record)
         for station, batch in batches.items():
-            readings = [_reading(r) for r in batch]
-            self._send(batch[0].kind, station, encode_envelope(station, readings), len(readings))
+            self._send(batch[0].kind, station, encode_envelope(station, batch), len(batch))
         for record in stragglers:
             self._single(record)
 
@@ -63,14 +62,9 @@ class Publisher:
             self.counts.malformed += 1
             self._send(record.kind, record.station, record.raw, 0)
         else:
-            self._send(record.kind, record.station, encode_reading(_reading(record)), 1)
+            self._send(record.kind, record.station, encode_reading(record), 1)
 
     def _send(self, kind: StationKind, station: str, payload: bytes, readings: int) -> None:
         self.send(self.topic_of(kind), station.encode(), payload)
         self.counts.messages += 1
         self.counts.readings += readings
-
-
-def _reading(record: SimReading) -> Reading:
-    values = VALUES_TYPES[record.kind](**record.values)
-    return Reading(record.station, record.ts_ms, record.interval_s, values, record.flags)

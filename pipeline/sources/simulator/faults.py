@@ -19,6 +19,7 @@ import msgspec
 import numpy as np
 
 from pipeline.messages.codec import VERSION
+from pipeline.messages.readings import VALUES_TYPES, Reading
 from pipeline.registry import StationKind
 from pipeline.sources.simulator.stations import (
     CellDraws,
@@ -57,15 +58,11 @@ _CODE = {f: i for i, f in enumerate(CODES)}
 _PER_READING = (Fault.SPIKE, Fault.OUT_OF_ORDER, Fault.DUPLICATE)  # then malformed
 
 
-class SimReading(msgspec.Struct, frozen=True, gc=False):
-    """A simulated reading; ``fault`` says which fault (if any) it carries."""
+class SimReading(Reading, frozen=True, gc=False, kw_only=True):
+    """A simulated reading — a :class:`Reading`, so the codec encodes it as it is — with its
+    station kind and the fault (if any) it carries."""
 
-    station: str
     kind: StationKind
-    ts_ms: int
-    interval_s: int
-    values: dict[str, float]
-    flags: dict[str, str]
     fault: Fault | None = None
 
 
@@ -241,19 +238,16 @@ def emit(series: Series, t0_ms: int, t1_ms: int) -> tuple[list[Record], np.ndarr
         a[keep] for a in (t_idx, s_idx, code, late, ts, emitted)
     )
 
-    ids, kind, keys, interval_s = g.ids, g.kind, series.keys, g.interval_s
+    ids, kind, interval_s = g.ids, g.kind, g.interval_s
+    values_type = VALUES_TYPES[kind]
+    assert values_type.__struct_fields__ == series.keys  # rows fill the struct positionally
     rows = series.values[:, s_idx, t_idx].T.tolist()
     readings = [
-        SimReading(
-            ids[s], kind, t, interval_s, dict(zip(keys, row, strict=False)), {}, _EMITTED_FAULT[c]
-        )
+        SimReading(ids[s], t, interval_s, values_type(*row), {}, kind=kind, fault=_EMITTED_FAULT[c])
         for s, t, row, c in zip(s_idx.tolist(), ts.tolist(), rows, code.tolist(), strict=False)
     ]
     dups = np.flatnonzero(code == _CODE[Fault.DUPLICATE])
-    copies = [
-        msgspec.structs.replace(readings[i], values=dict(readings[i].values), fault=Fault.DUPLICATE)
-        for i in dups.tolist()
-    ]
+    copies = [msgspec.structs.replace(readings[i], fault=Fault.DUPLICATE) for i in dups.tolist()]
     records: list[Record] = [*readings, *copies]
     for i in np.flatnonzero(np.isin(code, _MALFORMED_CODES)).tolist():
         records[i] = _malformed(readings[i], Fault(CODES[code[i]]))
@@ -264,7 +258,7 @@ def emit(series: Series, t0_ms: int, t1_ms: int) -> tuple[list[Record], np.ndarr
 def _malformed(r: SimReading, fault: Fault) -> MalformedMessage:
     """The reading as bad bytes of the kind ``fault``."""
     doc: dict = {"v": VERSION, "station": r.station, "ts": r.ts_ms, "interval": r.interval_s}
-    values = dict(r.values)
+    values = {k: v for k, v in msgspec.structs.asdict(r.values).items() if v is not None}
     first = next(iter(values))  # so2 or ph: zero is their floor
     if fault is Fault.NAN_VALUE:
         values[first] = float("nan")
