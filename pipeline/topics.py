@@ -45,6 +45,10 @@ class Topics:
         return self._t("air.aqi")
 
     @property
+    def air_periods(self) -> str:
+        return self._t("air.periods")
+
+    @property
     def water_quality(self) -> str:
         return self._t("water.quality")
 
@@ -74,6 +78,7 @@ class Topics:
             TopicSpec(self.air_readings, TopicRole.RAW, "air readings from stations"),
             TopicSpec(self.water_readings, TopicRole.RAW, "water readings from stations"),
             TopicSpec(self.air_aqi, TopicRole.RESULT, "hourly and daily AQI per scope"),
+            TopicSpec(self.air_periods, TopicRole.RAW, "closed station hours and days (internal)"),
             TopicSpec(self.water_quality, TopicRole.RESULT, "water class per reading"),
             TopicSpec(self.rankings, TopicRole.RESULT, "ranking snapshots"),
             TopicSpec(self.alerts, TopicRole.RESULT, "alert transitions"),

@@ -7,6 +7,9 @@ import faust
 from pipeline.registry import Registry
 from pipeline.settings import Settings
 from pipeline.topics import Topics
+from streams.air import agents as air_agents
+from streams.alerts import AlertEngine, load_rules
+from streams.alerts import agents as alert_agents
 from streams.context import AgentContext
 from streams.metrics import Metrics
 from streams.water import agents as water_agents
@@ -31,10 +34,12 @@ def create_app(settings: Settings, registry: Registry | None = None) -> faust.Ap
         value_serializer="raw",
         autodiscover=False,
     )
-    ctx = AgentContext(
-        app, settings, registry or Registry.load(settings.registry_file), topics, Metrics()
-    )
+    registry = registry or Registry.load(settings.registry_file)
+    ctx = AgentContext(app, settings, registry, topics, Metrics())
+    engine = AlertEngine(load_rules(settings.alert_rules_file), registry)
+    air_agents.register(ctx, engine)
     water_agents.register(ctx)
+    alert_agents.register(ctx, engine)
     _register_views(ctx)
     return app
 

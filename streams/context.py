@@ -27,5 +27,14 @@ class AgentContext:
             name, key_type=bytes, value_type=bytes, value_serializer="raw", key_serializer="raw"
         )
 
+    def table(self, name: str) -> faust.Table:
+        """A changelogged table of raw bytes (values are msgspec-encoded by the agents)."""
+        return self.app.Table(
+            name,
+            key_type=bytes,
+            value_type=bytes,
+            partitions=self.settings.partitions,
+        )  # the app's key and value serializers are "raw"
+
     def outbox(self) -> Outbox:
         return Outbox(self.app, self.topics.deadletter, self.metrics)

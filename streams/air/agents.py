@@ -1,0 +1,124 @@
+"""Air agents: readings -> QC and station hours -> station AQI; station periods -> district and
+city AQI and the hourly district ranking."""
+
+from __future__ import annotations
+
+import msgspec
+
+from pipeline.messages import AqiMessage, Decoder, RankingMessage, Reject
+from pipeline.registry import StationKind
+from streams.air.aggregate import ScopeAggregator
+from streams.air.hours import ClosedDay, ClosedHour, StationHours, station_aqi
+from streams.air.state import ScopeState, StationState
+from streams.alerts import AlertEngine, AlertState, QcObservation
+from streams.context import AgentContext
+from streams.rankings.rank import Scored, rank
+from streams.runtime import BATCH_MAX, BATCH_WITHIN_S, Outbox, in_event, last_event_per_key
+from streams.state import StructTable
+
+Closed = ClosedHour | ClosedDay
+AlertStates = dict[str, AlertState]
+
+
+def register(ctx: AgentContext, engine: AlertEngine) -> None:
+    settings, registry, topics = ctx.settings, ctx.registry, ctx.topics
+    decoder = Decoder(StationKind.AIR, registry)
+    hours = StationHours(settings.tz, grace_ms=int(settings.grace_minutes * 60_000))
+    stations = StructTable(ctx.table("air-stations"), StationState, StationState)
+    qc_alerts = StructTable(ctx.table("air-qc-alerts"), AlertStates, lambda _: {})
+    scopes = StructTable(ctx.table("air-scopes"), ScopeState, lambda _: ScopeState())
+    previous_ranks = StructTable(ctx.table("air-ranks"), dict[str, int], lambda _: {})
+    aggregator = ScopeAggregator(registry, settings.standard, settings.tz)
+    city = registry.city.key
+    encode_closed = msgspec.json.Encoder().encode
+    decode_closed = msgspec.json.Decoder(Closed).decode
+
+    def emit_closed(outbox: Outbox, closed: Closed) -> None:
+        station = registry.stations[closed.station]
+        message = station_aqi(
+            closed, station, registry.districts[station.district], settings.standard, settings.tz
+        )
+        if message is not None:
+            outbox.add(topics.air_aqi, station.id, message)
+        outbox.add(topics.air_periods, city, encode_closed(closed))
+
+    @ctx.app.agent(ctx.topic(topics.air_readings), name="air-hours")
+    async def air_hours(stream):  # type: ignore[no-untyped-def]
+        async for events in stream.take_events(BATCH_MAX, BATCH_WITHIN_S):
+            outbox = ctx.outbox()
+            touched: dict[str, tuple[StationState, AlertStates]] = {}
+            for event in events:
+                ctx.metrics.messages += 1
+                decoded = decoder.decode(event.message.value)
+                if isinstance(decoded, Reject):
+                    outbox.reject(decoded, event)
+                    continue
+                station = decoded[0].station
+                if station not in touched:
+                    touched[station] = (stations.get(station), qc_alerts.get(station))
+                state, alert_states = touched[station]
+                for i, reading in enumerate(decoded):
+                    taken = hours.ingest(state, reading)
+                    if isinstance(taken, Reject):
+                        where = f"readings[{i}].{taken.field}" if len(decoded) > 1 else taken.field
+                        outbox.reject(Reject(taken.reason, where, taken.detail), event)
+                        continue
+                    ctx.metrics.readings += 1
+                    for closed in taken.closed:
+                        emit_closed(outbox, closed)
+                    flags = sorted({f.value for fs in taken.flags.values() for f in fs})
+                    observation = QcObservation(station, reading.ts_ms, bool(flags), flags)
+                    for alert in engine.on_qc(observation, alert_states):
+                        outbox.add(topics.alerts, station, alert)
+            owners = last_event_per_key(events)
+            for station, (state, alert_states) in touched.items():
+                with in_event(stream, owners[station.encode()]):
+                    stations.put(station, state)
+                    qc_alerts.put(station, alert_states)
+            ctx.metrics.table_sizes["air-stations"] = len(stations)
+            await outbox.flush()
+
+    @ctx.app.agent(ctx.topic(topics.air_periods), name="air-scopes")
+    async def air_scopes(stream):  # type: ignore[no-untyped-def]
+        async for events in stream.take_events(BATCH_MAX, BATCH_WITHIN_S):
+            outbox = ctx.outbox()
+            state = scopes.get(city)
+            ranks = previous_ranks.get(DISTRICT_BOARD)
+            for event in events:
+                produced = aggregator.add(state, decode_closed(event.message.value))
+                if isinstance(produced, Reject):
+                    outbox.reject(produced, event)
+                    continue
+                for message in produced:
+                    outbox.add(topics.air_aqi, message.subject, message)
+                ranks = _rank_districts(outbox, produced, ranks, topics.rankings)
+            with in_event(stream, events[-1]):
+                scopes.put(city, state)
+                previous_ranks.put(DISTRICT_BOARD, ranks)
+            await outbox.flush()
+
+
+DISTRICT_BOARD = "district_aqi_hour"
+
+
+def _rank_districts(
+    outbox: Outbox, produced: list[AqiMessage], ranks: dict[str, int], topic: str
+) -> dict[str, int]:
+    """A district ranking by hourly AQI for each hour whose district values were produced;
+    returns the latest ranks (the base of the next rank change)."""
+    by_hour: dict[int, list[AqiMessage]] = {}
+    for m in produced:
+        if m.scope == "district" and m.report == "hour":
+            by_hour.setdefault(m.period_start_ms, []).append(m)
+    for start, messages in sorted(by_hour.items()):
+        scored = [
+            Scored(m.subject, m.name_zh, m.name_en, float(m.aqi), m.valid_stations)
+            for m in messages
+        ]
+        entries = rank(scored, ranks)
+        snapshot = RankingMessage(
+            board=DISTRICT_BOARD, period=messages[0].period_label, ts_ms=start, entries=entries
+        )
+        outbox.add(topic, DISTRICT_BOARD, snapshot)
+        ranks = {e.subject: e.rank for e in entries}
+    return ranks

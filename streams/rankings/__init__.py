@@ -1,0 +1,1 @@
+"""Rankings: ranks with ties and rank changes (pure), snapshots per board."""
