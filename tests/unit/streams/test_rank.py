@@ -1,3 +1,5 @@
+import itertools
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -25,7 +27,7 @@ def test_ties_share_a_rank_and_skip_the_next() -> None:
 )
 def test_ranks_follow_scores(items: list[tuple[str, int]]) -> None:
     entries = rank([s(k, v) for k, v in items], {})
-    for a, b in zip(entries, entries[1:], strict=False):
+    for a, b in itertools.pairwise(entries):
         assert a.score <= b.score
         assert (a.rank == b.rank) == (a.score == b.score)
     assert all(e.rank == 1 + sum(x.score < e.score for x in entries) for e in entries)
