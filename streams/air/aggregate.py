@@ -14,9 +14,12 @@ the city, when
   as its last hour), or
 - the agent calls ``close(state, hour_start_ms)`` (its timer).
 
-A station period for a closed period is rejected as ``late``; one sent again replaces the first.
-Means are ``math.fsum`` over stations in id order, so the results do not depend on how stations
-interleave — except through the lag rule, which trades that for liveness.
+A closed period is kept for ``retain_hours``: a station period arriving for it (a station whose
+partition lagged, a backfill burst) updates it and its messages are produced again with the same
+subject and period, so the stored result ends up as if it had been on time (InfluxDB points and
+alert checks are idempotent by subject and time). Older ones are rejected as ``late``. A station
+period sent again replaces the first. Means are ``math.fsum`` over stations in id order, so the
+final results do not depend on how stations interleave.
 """
 
 from __future__ import annotations
@@ -39,10 +42,18 @@ _KEYS = ("so2", "no2", "co", "o3", "o3_8h", "pm10", "pm25", "pm10_24h", "pm25_24
 class ScopeAggregator:
     """District and city aggregates of the registry's city; one ``ScopeState`` per city."""
 
-    def __init__(self, registry: Registry, standard: str, tz: ZoneInfo, lag_hours: int = 2) -> None:
-        if lag_hours < 0:
-            raise ValueError("lag_hours must be >= 0")
+    def __init__(
+        self,
+        registry: Registry,
+        standard: str,
+        tz: ZoneInfo,
+        lag_hours: int = 2,
+        retain_hours: int = 6,
+    ) -> None:
+        if lag_hours < 0 or retain_hours < 0:
+            raise ValueError("lag_hours and retain_hours must be >= 0")
         self.standard, self.tz, self.lag_ms = standard, tz, lag_hours * HOUR_MS
+        self.retain_ms = retain_hours * HOUR_MS
         self._city = Named(registry.city.key, registry.city.name_zh, registry.city.name_en)
         stations = sorted(s.id for s in registry.of_kind(StationKind.AIR))
         self._stations, self._expected = stations, frozenset(stations)
@@ -58,8 +69,14 @@ class ScopeAggregator:
         report, start = period_of(closed)
         periods = _periods(state, report)
         if start < periods.closed_until_ms:
-            text = label(start, self.tz, minutes=report == "hour")
-            return Reject(RejectReason.LATE, f"{report}_start_ms", f"the {report} {text} closed")
+            kept = periods.closed.get(start)
+            if kept is None:
+                text = label(start, self.tz, minutes=report == "hour")
+                return Reject(
+                    RejectReason.LATE, f"{report}_start_ms", f"the {report} {text} closed"
+                )
+            kept[closed.station] = concentrations(closed)
+            return list(self._messages(report, start, kept))
         waiting = periods.waiting.setdefault(start, {})
         waiting[closed.station] = concentrations(closed)
         last_hour = self._last_hour(report, start)
@@ -84,11 +101,14 @@ class ScopeAggregator:
         due = sorted(s for s in periods.waiting if self._last_hour(report, s) <= limit)
         messages: list[AqiMessage] = []
         for start in due:
-            waiting = periods.waiting.pop(start)
+            waiting = periods.closed[start] = periods.waiting.pop(start)
             periods.closed_until_ms = max(
                 periods.closed_until_ms, self._last_hour(report, start) + HOUR_MS
             )
             messages.extend(self._messages(report, start, waiting))
+        horizon = state.max_hour_ms - self.retain_ms
+        for start in [s for s in periods.closed if self._last_hour(report, s) < horizon]:
+            del periods.closed[start]
         return messages
 
     def _messages(

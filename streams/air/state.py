@@ -60,10 +60,12 @@ class StationState(msgspec.Struct, gc=False):
 
 class Periods(msgspec.Struct, gc=False):
     """Open periods (hours or days) of one city: period start -> station id -> concentrations
-    (AQI input keys). Periods starting before ``closed_until_ms`` are closed."""
+    (AQI input keys). Periods starting before ``closed_until_ms`` are closed; ``closed`` keeps
+    the recent ones so that a station's late period updates them."""
 
     waiting: dict[int, dict[str, dict[str, float]]] = {}
     closed_until_ms: int = 0
+    closed: dict[int, dict[str, dict[str, float]]] = {}
 
 
 class ScopeState(msgspec.Struct, gc=False):

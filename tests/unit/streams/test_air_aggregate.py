@@ -17,7 +17,7 @@ from pipeline.standards.aqi import compute_aqi
 from pipeline.timeutil import HOUR_MS
 from streams.air.aggregate import ScopeAggregator
 from streams.air.hours import Closed, ClosedDay, ClosedHour, Ingested, StationHours
-from streams.air.state import Periods, ScopeState, StationState
+from streams.air.state import ScopeState, StationState
 from tests.unit.streams import MINUTE_MS, SHANGHAI, at, reading
 
 DAY = at("2026-11-26T00:00")
@@ -77,12 +77,26 @@ def test_means_are_per_pollutant_over_stations_having_it() -> None:
     assert "d2" not in messages
 
 
-def test_the_lag_rule_closes_an_incomplete_hour_and_later_ones_are_late() -> None:
+def test_the_lag_rule_closes_an_incomplete_hour_and_a_late_station_updates_it() -> None:
     agg, state = aggregator(lag_hours=2), ScopeState()
     agg.add(state, hour("A", o3=100.0))
     assert agg.add(state, hour("A", T10 + 2 * HOUR_MS, o3=100.0)) == []
     closed = by_subject(agg.add(state, hour("B", T10 + 3 * HOUR_MS, o3=90.0)))
     assert closed["d1"].period_start_ms == T10 and closed["d1"].valid_stations == 1
+    updated = agg.add(state, hour("C", o3=50.0))  # retained: the hour is produced again
+    assert not isinstance(updated, Reject)
+    again = by_subject(updated)
+    assert again["test"].period_start_ms == T10 and again["test"].valid_stations == 2
+    assert again["test"].concentrations["o3"] == 75.0  # the mean of A and C
+
+
+def test_a_station_period_older_than_the_retention_is_late() -> None:
+    agg, state = (
+        ScopeAggregator(registry(), "hj633-2012", SHANGHAI, 2, retain_hours=1),
+        ScopeState(),
+    )
+    agg.add(state, hour("A", o3=100.0))
+    agg.add(state, hour("B", T10 + 6 * HOUR_MS, o3=90.0))
     late = agg.add(state, hour("C", o3=50.0))
     assert isinstance(late, Reject) and late.reason is RejectReason.LATE
 
@@ -99,8 +113,9 @@ def test_close_by_the_timer_takes_hours_and_the_days_they_end() -> None:
         ("day", "d1"),
         ("day", "test"),
     ]
-    closed = Periods(closed_until_ms=DAY + 24 * HOUR_MS)  # nothing left waiting
-    assert state == ScopeState(closed, closed, max_hour_ms=DAY + 23 * HOUR_MS)
+    for periods in (state.hour, state.day):  # nothing left waiting; closed ones retained
+        assert periods.waiting == {} and periods.closed_until_ms == DAY + 24 * HOUR_MS
+    assert set(state.day.closed) == {DAY} and set(state.hour.closed) == {DAY + 23 * HOUR_MS}
 
 
 def test_a_period_sent_again_replaces_the_first_and_strangers_are_refused() -> None:
@@ -182,5 +197,5 @@ def test_any_interleaving_gives_the_same_results(data: st.DataObject) -> None:
 
 
 def test_lag_must_not_be_negative() -> None:
-    with pytest.raises(ValueError, match="lag_hours"):
+    with pytest.raises(ValueError, match="retain_hours"):
         aggregator(lag_hours=-1)
