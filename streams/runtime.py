@@ -81,3 +81,8 @@ def in_event(stream: StreamT, event: EventT) -> Iterator[None]:
 def last_event_per_key(events: list[EventT]) -> dict[Any, EventT]:
     """The last event of each message key in a batch (its partition owns the key's state)."""
     return {event.message.key: event for event in events}
+
+
+def last_event_per_partition(events: list[EventT]) -> dict[int, EventT]:
+    """The last event of each partition in a batch."""
+    return {event.message.partition: event for event in events}

@@ -9,11 +9,20 @@ from pipeline.messages import AqiMessage, Decoder, RankingMessage, Reject
 from pipeline.registry import StationKind
 from streams.air.aggregate import ScopeAggregator
 from streams.air.hours import ClosedDay, ClosedHour, StationHours, station_aqi
+from streams.air.liveness import HOUR_MS, PartitionClock
 from streams.air.state import ScopeState, StationState
-from streams.alerts import AlertEngine, AlertState, QcObservation
+from streams.alerts import AlertEngine, AlertState, LastSeen, QcObservation
+from streams.alerts.rules import OfflineRule
 from streams.context import AgentContext
 from streams.rankings.rank import Scored, rank
-from streams.runtime import BATCH_MAX, BATCH_WITHIN_S, Outbox, in_event, last_event_per_key
+from streams.runtime import (
+    BATCH_MAX,
+    BATCH_WITHIN_S,
+    Outbox,
+    in_event,
+    last_event_per_key,
+    last_event_per_partition,
+)
 from streams.state import StructTable
 
 Closed = ClosedHour | ClosedDay
@@ -42,6 +51,46 @@ def register(ctx: AgentContext, engine: AlertEngine) -> None:
             outbox.add(topics.air_aqi, station.id, message)
         outbox.add(topics.air_periods, city, encode_closed(closed))
 
+    clock = PartitionClock(hours.grace_ms)
+    intervals: dict[str, int] = {}  # station -> its latest reading's interval, ms
+    offline_rules = {r.name for r in engine.rules if isinstance(r, OfflineRule)}
+
+    def offline_check(
+        station: str, now_ms: int, last: LastSeen, alert_states: AlertStates, outbox: Outbox
+    ) -> None:
+        for alert in engine.on_tick(now_ms, {station: last}, alert_states):
+            outbox.add(topics.alerts, station, alert)
+
+    def alerting_offline(alert_states: AlertStates) -> bool:
+        return any(
+            key.split("|", 1)[0] in offline_rules and state.status != "ok"
+            for key, state in alert_states.items()
+        )
+
+    def close_silent(stream, partition: int, event, outbox: Outbox) -> None:  # type: ignore[no-untyped-def]
+        """Close the open hours of the partition's silent stations; check who is offline."""
+        now = clock.now(partition)
+        with in_event(stream, event):
+            for station in clock.idle(partition):
+                state = stations.get(station)
+                for closed in hours.close_idle(state, now):
+                    emit_closed(outbox, closed)
+                stations.put(station, state)
+                clock.saw(
+                    partition,
+                    station,
+                    state.watermark_ms,
+                    state.closed_until_ms,
+                    intervals.get(station, HOUR_MS),
+                )
+            tick = clock.tick_due(partition)
+            if tick is None:
+                return
+            for station, (last, interval) in clock.quiet(partition, tick).items():
+                alert_states = qc_alerts.get(station)
+                offline_check(station, tick, LastSeen(last, interval), alert_states, outbox)
+                qc_alerts.put(station, alert_states)
+
     @ctx.app.agent(ctx.topic(topics.air_readings), name="air-hours")
     async def air_hours(stream):  # type: ignore[no-untyped-def]
         async for events in stream.take_events(BATCH_MAX, BATCH_WITHIN_S):
@@ -57,6 +106,7 @@ def register(ctx: AgentContext, engine: AlertEngine) -> None:
                 if station not in touched:
                     touched[station] = (stations.get(station), qc_alerts.get(station))
                 state, alert_states = touched[station]
+                intervals[station] = decoded[-1].interval_s * 1000
                 for i, reading in enumerate(decoded):
                     taken = hours.ingest(state, reading)
                     if isinstance(taken, Reject):
@@ -72,9 +122,22 @@ def register(ctx: AgentContext, engine: AlertEngine) -> None:
                         outbox.add(topics.alerts, station, alert)
             owners = last_event_per_key(events)
             for station, (state, alert_states) in touched.items():
-                with in_event(stream, owners[station.encode()]):
+                owner = owners[station.encode()]
+                if alerting_offline(alert_states):  # data is back: the offline alert resolves
+                    last = LastSeen(state.watermark_ms, intervals[station])
+                    offline_check(station, state.watermark_ms, last, alert_states, outbox)
+                with in_event(stream, owner):
                     stations.put(station, state)
                     qc_alerts.put(station, alert_states)
+                clock.saw(
+                    owner.message.partition,
+                    station,
+                    state.watermark_ms,
+                    state.closed_until_ms,
+                    intervals[station],
+                )
+            for partition, event in last_event_per_partition(events).items():
+                close_silent(stream, partition, event, outbox)
             ctx.metrics.table_sizes["air-stations"] = len(stations)
             await outbox.flush()
 

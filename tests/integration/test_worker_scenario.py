@@ -3,6 +3,8 @@
 Three stations (two in Futian, one in Luohu) report hourly averages 08:00–11:00 and 13:00 on
 2026-11-20 (+08:00, so HJ 633-2026 applies: the real-time PM2.5 IAQI is the 1-h value against the
 daily breakpoints 35/60/115). The 13:00 readings close the hours up to 11:00 (grace 15 min).
+A fourth station, S5 (Luohu, on S1's partition), reports 08:00 and 09:00 and falls silent: its
+09:00 hour is closed by its partition's event time, and it is reported offline.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ air_stations:
   - {id: S1, name_zh: 一号站, name_en: "Station 1", district: futian, lat: 22.55, lon: 114.10}
   - {id: S2, name_zh: 二号站, name_en: "Station 2", district: futian, lat: 22.56, lon: 114.07}
   - {id: S3, name_zh: 三号站, name_en: "Station 3", district: luohu, lat: 22.56, lon: 114.12}
+  - {id: S5, name_zh: 五号站, name_en: "Station 5", district: luohu, lat: 22.58, lon: 114.13}
 """
 PM25 = {"S1": 80.0, "S2": 40.0, "S3": 20.0}
 HOURS = ("08", "09", "10", "11", "13")
@@ -108,6 +111,9 @@ def test_scenario_aqi_rankings_alerts_and_dead_letters(
             for hour in HOURS:
                 reading = AirReading(station, at(hour), 3600, AirValues(pm25=pm25, pm10=pm25 * 1.2))
                 producer.send(topics.air_readings, station.encode(), encode_reading(reading))
+        for hour in ("08", "09"):
+            reading = AirReading("S5", at(hour), 3600, AirValues(pm25=20.0, pm10=24.0))
+            producer.send(topics.air_readings, b"S5", encode_reading(reading))
         late = AirReading("S1", at("08", "30"), 3600, AirValues(pm25=10.0))
         duplicate = AirReading("S2", at("13"), 3600, AirValues(pm25=41.0))
         unknown = AirReading("S9", at("13"), 3600, AirValues(pm25=41.0))
@@ -115,11 +121,11 @@ def test_scenario_aqi_rankings_alerts_and_dead_letters(
         producer.send(topics.air_readings, b"S2", encode_reading(duplicate))
         producer.send(topics.air_readings, b"S9", encode_reading(unknown))
         producer.send(topics.air_readings, b"S3", b'{"v": 1, "station": "S3", "ts": ')
-    produced = 15 + 4
+    produced = 15 + 2 + 4
 
     state = wait_for(worker, lambda h: h["messages"] >= produced)
     rejects = state["rejects"]
-    assert state["readings"] == 15
+    assert state["readings"] == 17
     assert rejects == {"late": 1, "duplicate": 1, "unknown_station": 1, "malformed_json": 1}
     assert state["readings"] + sum(rejects.values()) == produced  # counts reconcile
 
@@ -135,25 +141,26 @@ def test_scenario_aqi_rankings_alerts_and_dead_letters(
     ]
     assert all({"source_topic", "partition", "offset", "raw"} <= d.keys() for d in letters)
 
-    # 4 closed hours x (3 stations + 2 districts + 1 city)
+    # stations: 4 hours x 3 + 2 hours of S5; districts and city: 08:00 and 09:00 (10:00 and
+    # 11:00 wait for S5 until the lag rule); per subject in production order
     aqi = [
         msgspec.json.decode(r.value)
-        for r in read_topic(settings.kafka_bootstrap, topics.air_aqi, 24)
+        for r in read_topic(settings.kafka_bootstrap, topics.air_aqi, 20)
     ]
     nine = {m["subject"]: m for m in aqi if m["period_label"] == "2026-11-20T09:00+08:00"}
     assert {k: v["aqi"] for k, v in nine.items()} == {
         "S1": 119,  # 100 + (80 - 60) * 50 / 55 = 118.2 -> 119 (ceiling)
         "S2": 60,  # 50 + (40 - 35) * 50 / 25 = 60
         "S3": 29,  # 20 * 50 / 35 = 28.6 -> 29
+        "S5": 29,  # closed by its partition's event time, though S5 sent nothing after 09:00
         "futian": 100,  # IAQI of the mean 60, not the mean of AQIs (89.5)
         "luohu": 29,
-        "testcity": 74,  # mean 46.67 -> 50 + 11.67 * 2 = 73.3 -> 74
+        "testcity": 60,  # mean 40 -> 50 + (40 - 35) * 2 = 60
     }
-    assert nine["futian"]["valid_stations"] == 2 and nine["testcity"]["valid_stations"] == 3
+    assert nine["futian"]["valid_stations"] == 2 and nine["testcity"]["valid_stations"] == 4
     assert nine["S1"]["primary"] == ["pm25"] and nine["S1"]["standard"] == "hj633-2026"
-    # an aggregate closed early (a partition lagged) is produced again, updated, with the same
-    # subject and hour: 24 distinct results, the last of each one the final value
-    assert len({(m["subject"], m["period_start_ms"]) for m in aqi if m["report"] == "hour"}) == 24
+    station_hours = {(m["subject"], m["period_start_ms"]) for m in aqi if m["scope"] == "station"}
+    assert len(station_hours) == 14
 
     rankings = [
         msgspec.json.decode(r.value)

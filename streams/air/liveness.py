@@ -1,0 +1,74 @@
+"""Event time per partition: closes the hours of silent stations and times offline checks.
+
+A station that stops sending never moves its own watermark, so its open hour would never close.
+The agent's partition watermark — the latest event time seen on that partition — stands in for
+"now": when it passes a silent station's open hour plus the grace, the hour is closed as if the
+station's clock had moved on. Using event time, not the wall clock, keeps a replay's results
+equal to the live ones. Offline checks run at most every ``tick_ms`` of partition event time,
+over the stations that may be offline (no reading for two intervals) or are alerting.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+HOUR_MS = 3_600_000
+
+
+@dataclass(slots=True)
+class _Seen:
+    partition: int
+    watermark_ms: int
+    closed_until_ms: int
+    interval_ms: int
+
+
+@dataclass
+class PartitionClock:
+    grace_ms: int
+    tick_ms: int = 15 * 60_000
+    _stations: dict[str, _Seen] = field(default_factory=dict)
+    _watermarks: dict[int, int] = field(default_factory=dict)
+    _ticked: dict[int, int] = field(default_factory=dict)
+
+    def saw(
+        self,
+        partition: int,
+        station: str,
+        watermark_ms: int,
+        closed_until_ms: int,
+        interval_ms: int,
+    ) -> None:
+        """Record a station's state after a batch (and its partition's event time)."""
+        self._stations[station] = _Seen(partition, watermark_ms, closed_until_ms, interval_ms)
+        self._watermarks[partition] = max(self._watermarks.get(partition, 0), watermark_ms)
+
+    def now(self, partition: int) -> int:
+        return self._watermarks.get(partition, 0)
+
+    def idle(self, partition: int) -> list[str]:
+        """Stations of ``partition`` holding an open hour that ended more than the grace ago."""
+        boundary = self.now(partition) - self.grace_ms - HOUR_MS
+        return sorted(
+            s
+            for s, seen in self._stations.items()
+            if seen.partition == partition
+            and seen.closed_until_ms <= boundary
+            and seen.watermark_ms >= seen.closed_until_ms
+        )
+
+    def tick_due(self, partition: int) -> int | None:
+        """The partition's event time when an offline check is due, else None."""
+        now = self.now(partition)
+        if now - self._ticked.get(partition, 0) < self.tick_ms:
+            return None
+        self._ticked[partition] = now
+        return now
+
+    def quiet(self, partition: int, now_ms: int) -> dict[str, tuple[int, int]]:
+        """Stations of ``partition`` without a reading for two intervals: (last seen, interval)."""
+        return {
+            s: (seen.watermark_ms, seen.interval_ms)
+            for s, seen in self._stations.items()
+            if seen.partition == partition and now_ms - seen.watermark_ms >= 2 * seen.interval_ms
+        }
