@@ -1,0 +1,1 @@
+"""The InfluxDB sink: messages -> line protocol -> InfluxDB, offsets committed after the write."""

@@ -1,0 +1,153 @@
+"""Messages -> points: measurement, tags, fields and event-time timestamps per message kind, and
+the routes that pick the converter and the retention by topic."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import msgspec
+import pytest
+
+from pipeline.messages import DeadLetter, Reject, RejectReason, dead_letter_from
+from pipeline.registry import Registry
+from pipeline.sinks import points
+from pipeline.sinks.points import NS_PER_MS, Target, Unconvertible, routes
+from pipeline.topics import Topics
+from tests.fixtures import sink_messages as m
+from tests.unit.test_lineprotocol import parse
+
+TOPICS = Topics("t")
+
+
+@pytest.fixture(scope="module")
+def registry() -> Registry:
+    return Registry.load()
+
+
+def test_aqi_point() -> None:
+    name, tags, fields, ts = parse(points.aqi(m.aqi(3, m.ODD_ID, m.ODD_NAME)))
+    assert name == "air_aqi"
+    assert tags == {"scope": "station", "subject": m.ODD_ID, "district": "futian", "report": "hour"}
+    assert ts == (m.BASE_MS + 3 * m.MINUTE_MS) * NS_PER_MS
+    assert fields["name_zh"] == m.ODD_NAME
+    assert (fields["aqi"], fields["level"], fields["iaqi_pm25"]) == (57, 2, 57)
+    assert (fields["pm25"], fields["primary"], fields["exceeding"]) == (40.0, "pm25", "")
+
+
+def test_city_aqi_has_no_district_tag() -> None:
+    message = msgspec.structs.replace(m.aqi(0), scope="city", subject="shenzhen", district=None)
+    assert parse(points.aqi(message))[1] == {
+        "scope": "city",
+        "subject": "shenzhen",
+        "report": "hour",
+    }
+
+
+def test_water_quality_point() -> None:
+    name, tags, fields, _ = parse(points.water_quality(m.water_quality(0)))
+    assert name == "water_quality"
+    assert tags == {"station": "szh-hekou", "district": "futian", "river": "shenzhen"}
+    assert fields["water_class"] == "劣V" and fields["class_num"] == 6
+    assert (fields["class_nh3n"], fields["nh3n"], fields["failing"]) == ("劣V", 3.1, "nh3n")
+
+
+def test_ranking_is_one_point_per_entry() -> None:
+    lines = [parse(line) for line in points.ranking(m.ranking(0))]
+    assert [(t["board"], t["subject"], f["rank"]) for _, t, f, _ in lines] == [
+        ("district_aqi_hour", "futian", 1),
+        ("district_aqi_hour", "luohu", 2),
+    ]
+    assert "rank_change" not in lines[1][2]  # unranked before: no field, not a fake number
+
+
+def test_alert_point() -> None:
+    name, tags, fields, ts = parse(points.alert(m.alert(2)))
+    assert name == "alert"
+    assert tags == {
+        "rule": "pm25_high",
+        "severity": "warning",
+        "scope": "station",
+        "subject": "3305A",
+        "district": "futian",
+    }
+    assert (fields["state"], fields["active"], fields["value"]) == ("firing", 1, 120.5)
+    assert fields["message_zh"] == "莲花站 PM2.5 超标\n请关注"
+    assert "ended_ms" not in fields
+    assert ts == (m.BASE_MS + 2 * m.MINUTE_MS) * NS_PER_MS
+
+
+def letter(offset: int, partition: int = 0, topic: str = "t.air.readings") -> DeadLetter:
+    reject = Reject(RejectReason.LATE, "ts", "after the grace period")
+    return dead_letter_from(reject, b"{}", topic, partition, offset, b"3305A", m.BASE_MS)
+
+
+def test_dead_letters_of_one_millisecond_stay_apart() -> None:
+    parsed = [parse(points.dead_letter(letter(o, p))) for o in (0, 1, 999) for p in (0, 1)]
+    assert len({(tuple(t.items()), ts) for _, t, _, ts in parsed}) == 6
+    assert {t["reason"] for _, t, _, _ in parsed} == {"late"}
+    assert all(f["count"] == 1 for _, _, f, _ in parsed)
+
+
+def test_file_feed_dead_letters_share_one_source_tag() -> None:
+    _, tags, fields, _ = parse(points.dead_letter(letter(7, -1, "file:/data/feed.csv")))
+    assert tags == {"reason": "late", "source": "file"}
+    assert fields["source_topic"] == "file:/data/feed.csv"
+
+
+def test_readings_go_raw_with_tags_from_the_registry(registry: Registry) -> None:
+    table = routes(TOPICS, registry, Counter())
+    air, water = table[TOPICS.air_readings], table[TOPICS.water_readings]
+    assert air.target is water.target is Target.RAW
+    name, tags, fields, _ = parse(air.convert(m.air_reading(0))[0])
+    assert (name, tags) == ("air_reading", {"station": "3305A", "district": "futian"})
+    assert fields == {"pm25": 35.0, "pm10": 50.0, "no2": 20.0, "interval_s": 3600, "pm25_flag": "N"}
+    name, tags, _, _ = parse(water.convert(m.water_reading(0))[0])
+    assert (name, tags["river"]) == ("water_reading", "shenzhen")
+
+
+def test_rejected_readings_are_left_to_the_agents(registry: Registry) -> None:
+    convert = routes(TOPICS, registry, Counter())[TOPICS.air_readings].convert
+    with pytest.raises(Unconvertible) as caught:
+        convert(m.air_reading(0, station="nope"))
+    assert caught.value.reject.reason is RejectReason.UNKNOWN_STATION
+    assert caught.value.dead_letter is False
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [(b"{not json", RejectReason.MALFORMED_JSON), (b'{"v": 1}', RejectReason.WRONG_TYPE)],
+)
+def test_bad_results_are_dead_lettered(registry: Registry, raw: bytes, reason: str) -> None:
+    with pytest.raises(Unconvertible) as caught:
+        routes(TOPICS, registry, Counter())[TOPICS.air_aqi].convert(raw)
+    assert caught.value.reject.reason is reason
+    assert caught.value.dead_letter is True
+
+
+def test_unrepresentable_results_are_dead_lettered(registry: Registry) -> None:
+    raw = m.encode(m.aqi(0, subject="back\\slash"))
+    with pytest.raises(Unconvertible) as caught:
+        routes(TOPICS, registry, Counter())[TOPICS.air_aqi].convert(raw)
+    assert caught.value.reject.reason is RejectReason.INFLUX_REJECTED
+
+
+def test_dead_letters_are_counted_by_reason_and_never_dead_lettered(registry: Registry) -> None:
+    seen: Counter[str] = Counter()
+    convert = routes(TOPICS, registry, seen)[TOPICS.deadletter].convert
+    convert(msgspec.json.encode(letter(1)))
+    convert(msgspec.json.encode(letter(2)))
+    assert seen == {"late": 2}
+    with pytest.raises(Unconvertible) as caught:
+        convert(b"garbage")
+    assert caught.value.dead_letter is False
+
+
+def test_every_result_topic_is_routed(registry: Registry) -> None:
+    table = routes(TOPICS, registry, Counter())
+    results = {TOPICS.air_aqi, TOPICS.water_quality, TOPICS.rankings, TOPICS.alerts}
+    assert results | {TOPICS.deadletter} <= set(table)
+    assert all(table[topic].target is Target.RESULTS for topic in results)
+
+
+def test_a_rewrite_is_the_same_point() -> None:
+    assert points.aqi(m.aqi(5)) == points.aqi(m.aqi(5))
