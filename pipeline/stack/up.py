@@ -138,7 +138,6 @@ class Stack:
         influx = InfluxDB(binary, workdir)
         influx.process.log_path = self.log_dir / "influxd.log"
         self._launch(Part("influxd", influx.process, urls={"url": influx.url}))
-        influx.query(f'CREATE DATABASE "{self.settings.influx_database}"')
         self.settings = with_overrides(self.settings, influx_url=influx.url, influx_api="v1")
 
     def _start_services(self) -> None:
@@ -153,6 +152,19 @@ class Stack:
             lambda: http_status(health) == 200,
             urls={"health": health},
         )
+        if "influx_url" in self.settings.model_fields_set:
+            self._envmon("influx-init", ["influx", "init"], env, oneshot=True)
+            sink_port = free_port()
+            sink_health = f"http://127.0.0.1:{sink_port}/health"
+            self._envmon(
+                "sink",
+                ["sink", "--health-port", str(sink_port)],
+                env,
+                lambda: http_status(sink_health) == 200,
+                urls={"health": sink_health},
+            )
+        else:
+            self.console.print("sink: not started (no InfluxDB)")
         sim = ["simulate", "all", "--seed", str(self.options.seed)]  # stations: the registry file
         if self.options.backfill not in ("", "0"):
             backfill = [
@@ -208,7 +220,7 @@ class Stack:
 
     def _child_env(self) -> dict[str, str]:
         """The environment of envmon children: this stack's settings as ENVMON_* variables."""
-        env = {k: v for k, v in os.environ.items() if not k.startswith("ENVMON_")}
+        env = dict(os.environ)  # the user's ENVMON_* settings (tokens, …) pass through
         env.update(
             {
                 "ENVMON_KAFKA_BOOTSTRAP": self.settings.kafka_bootstrap,
@@ -222,9 +234,6 @@ class Stack:
                 "ENVMON_TABLE_STORE": "memory",
             }
         )
-        config = os.environ.get("ENVMON_CONFIG")
-        if config:
-            env["ENVMON_CONFIG"] = config
         return env
 
     def _take_lock(self) -> None:

@@ -8,6 +8,8 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.parse
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -55,7 +57,7 @@ def test_up_runs_the_stack_and_ctrl_c_stops_everything(
     try:
         state = _wait_for(tmp_path / "state" / "up.json", up, timeout=120)
         children = state["children"]
-        assert {"broker", "influxd", "worker", "simulator"} <= set(children)
+        assert {"broker", "influxd", "sink", "worker", "simulator"} <= set(children)
 
         second = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=60)
         assert second.returncode == 1
@@ -72,6 +74,9 @@ def test_up_runs_the_stack_and_ctrl_c_stops_everything(
         assert {r.station for r in readings} >= {"1356A", "sim-air-0001", "sim-air-0003"}
         quality = read_topic(bootstrap, "env.water.quality", count=1, timeout=60)
         assert quality, "the worker turned no water reading into a result"
+        influx_url = state["urls"]["influxd"]["url"]
+        assert _count_points(influx_url, '"raw"."air_reading"') >= 5 * 60 * 3
+        assert _count_points(influx_url, '"water_quality"') >= 1
     finally:
         up.send_signal(signal.SIGINT)
         try:
@@ -84,3 +89,16 @@ def test_up_runs_the_stack_and_ctrl_c_stops_everything(
     time.sleep(0.5)
     assert [name for name, pid in children.items() if _alive(pid)] == []
     assert not (tmp_path / "state" / "up.lock").exists()
+
+
+def _count_points(url: str, source: str, timeout: float = 60) -> int:
+    """The largest field count of ``source`` (an InfluxQL FROM clause) in the envmon database."""
+    query = urllib.parse.urlencode({"db": "envmon", "q": f"SELECT COUNT(*) FROM {source}"})
+    deadline = time.monotonic() + timeout
+    while True:
+        with urllib.request.urlopen(f"{url}/query?{query}", timeout=5) as response:
+            series = json.load(response)["results"][0].get("series", [])
+        count = max((v for s in series for v in s["values"][0][1:] if v), default=0)
+        if count or time.monotonic() > deadline:
+            return count
+        time.sleep(1)
