@@ -17,6 +17,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -119,7 +120,10 @@ class ServerProcess:
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
                 env=self.env,
-                preexec_fn=_die_with_parent,
+                # PDEATHSIG fires when the forking *thread* ends: only tie it to the main thread
+                preexec_fn=_die_with_parent
+                if threading.current_thread() is threading.main_thread()
+                else None,
             )
         deadline = time.monotonic() + self.startup_timeout
         while True:
