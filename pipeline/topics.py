@@ -57,6 +57,10 @@ class Topics:
         return self._t("rankings")
 
     @property
+    def rankings_inputs(self) -> str:
+        return self._t("rankings.inputs")
+
+    @property
     def alerts(self) -> str:
         return self._t("alerts")
 
@@ -81,6 +85,7 @@ class Topics:
             TopicSpec(self.air_periods, TopicRole.RAW, "closed station hours and days (internal)"),
             TopicSpec(self.water_quality, TopicRole.RESULT, "water class per reading"),
             TopicSpec(self.rankings, TopicRole.RESULT, "ranking snapshots"),
+            TopicSpec(self.rankings_inputs, TopicRole.RAW, "inputs of the rankings (internal)"),
             TopicSpec(self.alerts, TopicRole.RESULT, "alert transitions"),
             TopicSpec(self.alert_acks, TopicRole.RESULT, "alert acknowledgements"),
             TopicSpec(self.silences, TopicRole.STATE, "active silences, latest per id"),

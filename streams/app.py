@@ -12,6 +12,7 @@ from streams.alerts import AlertEngine, load_rules
 from streams.alerts import agents as alert_agents
 from streams.context import AgentContext
 from streams.metrics import Metrics
+from streams.rankings import agents as ranking_agents
 from streams.water import agents as water_agents
 
 
@@ -40,6 +41,7 @@ def create_app(settings: Settings, registry: Registry | None = None) -> faust.Ap
     air_agents.register(ctx, engine)
     water_agents.register(ctx)
     alert_agents.register(ctx, engine)
+    ranking_agents.register(ctx)
     _register_views(ctx)
     return app
 

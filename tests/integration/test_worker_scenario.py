@@ -166,7 +166,11 @@ def test_scenario_aqi_rankings_alerts_and_dead_letters(
         msgspec.json.decode(r.value)
         for r in read_topic(settings.kafka_bootstrap, topics.rankings, 4)
     ]
-    board = next(r for r in rankings if r["period"] == "2026-11-20T09:00+08:00")
+    board = next(
+        r
+        for r in rankings
+        if r["period"] == "2026-11-20T09:00+08:00" and r["board"] == "district_aqi_hour"
+    )
     assert [(e["subject"], e["rank"]) for e in board["entries"]] == [("luohu", 1), ("futian", 2)]
 
     alerts = [
