@@ -12,7 +12,7 @@ from streams.air.hours import ClosedDay, ClosedHour, StationHours, station_aqi
 from streams.air.liveness import HOUR_MS, PartitionClock
 from streams.air.state import ScopeState, StationState
 from streams.alerts import AlertEngine, AlertState, LastSeen, QcObservation
-from streams.alerts.rules import OfflineRule
+from streams.alerts.rules import OfflineRule, QcAnomalyRule
 from streams.context import AgentContext
 from streams.rankings.rank import Scored, rank
 from streams.runtime import (
@@ -54,6 +54,16 @@ def register(ctx: AgentContext, engine: AlertEngine) -> None:
     clock = PartitionClock(hours.grace_ms)
     intervals: dict[str, int] = {}  # station -> its latest reading's interval, ms
     offline_rules = {r.name for r in engine.rules if isinstance(r, OfflineRule)}
+    qc_rules = [r.name for r in engine.rules if isinstance(r, QcAnomalyRule)]
+
+    def qc_settled(station: str, alert_states: AlertStates) -> bool:
+        """No QC-anomaly alert pending or firing and no flag in its memory: an unflagged
+        reading cannot change anything, so the rule need not run (it did for 30 % of the time)."""
+        for name in qc_rules:
+            state = alert_states.get(f"{name}|station:{station}")
+            if state is not None and (state.status != "ok" or any(state.memory)):
+                return False
+        return True
 
     def offline_check(
         station: str, now_ms: int, last: LastSeen, alert_states: AlertStates, outbox: Outbox
@@ -116,6 +126,8 @@ def register(ctx: AgentContext, engine: AlertEngine) -> None:
                     ctx.metrics.readings += 1
                     for closed in taken.closed:
                         emit_closed(outbox, closed)
+                    if not taken.flags and qc_settled(station, alert_states):
+                        continue
                     flags = sorted({f.value for fs in taken.flags.values() for f in fs})
                     observation = QcObservation(station, reading.ts_ms, bool(flags), flags)
                     for alert in engine.on_qc(observation, alert_states):
