@@ -16,7 +16,7 @@ import faust
 import msgspec
 from faust.types import EventT, StreamT
 
-from pipeline.messages import Reject, dead_letter_from
+from pipeline.messages import Decoder, Reject, dead_letter_from
 from streams.metrics import Metrics
 
 BATCH_MAX = 2000
@@ -53,6 +53,16 @@ class Outbox:
         )
         self.add(self.deadletter_topic, message.key, letter)
         self.metrics.rejected(reject.reason.value)
+
+    def decoded(self, events: list[EventT], decoder: Decoder) -> Iterator[tuple[EventT, list]]:
+        """Each event with its readings; a message that does not decode becomes a dead letter."""
+        for event in events:
+            self.metrics.messages += 1
+            readings = decoder.decode(event.message.value)
+            if isinstance(readings, Reject):
+                self.reject(readings, event)
+            else:
+                yield event, readings
 
     async def flush(self) -> None:
         producer = self.app.producer

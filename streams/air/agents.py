@@ -106,12 +106,7 @@ def register(ctx: AgentContext, engine: AlertEngine) -> None:
         async for events in stream.take_events(BATCH_MAX, BATCH_WITHIN_S):
             outbox = ctx.outbox()
             touched: dict[str, tuple[StationState, AlertStates]] = {}
-            for event in events:
-                ctx.metrics.messages += 1
-                decoded = decoder.decode(event.message.value)
-                if isinstance(decoded, Reject):
-                    outbox.reject(decoded, event)
-                    continue
+            for event, decoded in outbox.decoded(events, decoder):
                 station = decoded[0].station
                 if station not in touched:
                     touched[station] = (stations.get(station), qc_alerts.get(station))

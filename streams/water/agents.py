@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pipeline.messages import Decoder, Reject
+from pipeline.messages import Decoder
 from pipeline.registry import StationKind
 from streams.context import AgentContext
 from streams.runtime import BATCH_MAX, BATCH_WITHIN_S
@@ -18,12 +18,7 @@ def register(ctx: AgentContext) -> None:
     async def water_quality(stream):  # type: ignore[no-untyped-def]
         async for events in stream.take_events(BATCH_MAX, BATCH_WITHIN_S):
             outbox = ctx.outbox()
-            for event in events:
-                ctx.metrics.messages += 1
-                decoded = decoder.decode(event.message.value)
-                if isinstance(decoded, Reject):
-                    outbox.reject(decoded, event)
-                    continue
+            for _event, decoded in outbox.decoded(events, decoder):
                 ctx.metrics.readings += len(decoded)
                 for reading in decoded:
                     result = quality.assess(reading)
