@@ -14,6 +14,7 @@ from typing import Any
 
 import faust
 import msgspec
+from faust.streams import current_event
 from faust.types import EventT, StreamT
 
 from pipeline.messages import Decoder, Reject, dead_letter_from
@@ -74,13 +75,14 @@ class Outbox:
 
 @contextmanager
 def in_event(stream: StreamT, event: EventT) -> Iterator[None]:
-    """Make ``event`` the current event while writing a table.
+    """Make ``event`` the current event while reading or writing a table.
 
     Faust routes a table write to the changelog partition of the current event, which
     ``take_events`` does not set (faust-streaming issue #497); we set it to the event whose
-    partition owns the key.
+    partition owns the key. Reads need it too: the RocksDB store looks a key up only in the
+    current event's partition, and while a batch is handled that is the last event *fetched*.
     """
-    previous = stream.current_event
+    previous = current_event()  # the task's, not the stream's last fetched event
     stream._set_current_event(event)
     try:
         yield

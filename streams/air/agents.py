@@ -109,7 +109,8 @@ def register(ctx: AgentContext, engine: AlertEngine) -> None:
             for event, decoded in outbox.decoded(events, decoder):
                 station = decoded[0].station
                 if station not in touched:
-                    touched[station] = (stations.get(station), qc_alerts.get(station))
+                    with in_event(stream, event):
+                        touched[station] = (stations.get(station), qc_alerts.get(station))
                 state, alert_states = touched[station]
                 intervals[station] = decoded[-1].interval_s * 1000
                 for i, reading in enumerate(decoded):

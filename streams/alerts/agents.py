@@ -37,7 +37,8 @@ def register(ctx: AgentContext, engine: AlertEngine) -> None:
                 key = event.message.key.decode()
                 subject_states = touched.get(key)
                 if subject_states is None:
-                    subject_states = touched[key] = states.get(key)
+                    with in_event(stream, event):
+                        subject_states = touched[key] = states.get(key)
                 if event.message.topic == topics.air_aqi:
                     produced = engine.on_aqi(decode_aqi(event.message.value), subject_states)
                 else:

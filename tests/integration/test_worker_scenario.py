@@ -9,12 +9,6 @@ A fourth station, S5 (Luohu, on S1's partition), reports 08:00 and 09:00 and fal
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,9 +18,9 @@ import pytest
 from pipeline.kafka.producer import open_producer
 from pipeline.messages import AirReading, AirValues, encode_reading
 from pipeline.settings import Settings
-from pipeline.stack.servers import free_port
 from pipeline.timeutil import parse_timestamp
 from pipeline.topics import Topics
+from tests.fixtures.worker import WorkerProcess
 from tests.integration.conftest import TopicReader
 
 pytestmark = pytest.mark.integration
@@ -52,60 +46,18 @@ def at(hour: str, minute: str = "00") -> int:
 
 
 @pytest.fixture
-def worker(settings: Settings, topics: Topics, tmp_path: Path) -> Iterator[str]:
-    """An ``envmon worker`` process for the test's namespace; yields its health URL."""
+def worker(settings: Settings, topics: Topics, tmp_path: Path) -> Iterator[WorkerProcess]:
+    """An ``envmon worker`` process for the test's namespace (in-memory tables)."""
     registry = tmp_path / "registry.yaml"
     registry.write_text(REGISTRY, "utf-8")
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ENVMON_")} | {
-        "ENVMON_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
-        "ENVMON_NAMESPACE": settings.namespace,
-        "ENVMON_PARTITIONS": str(settings.partitions),
-        "ENVMON_REGISTRY_FILE": str(registry),
-        "ENVMON_TABLE_STORE": "memory",
-        "ENVMON_STATE_DIR": str(tmp_path / "state"),
-        "ENVMON_WORKER_WEB_PORT": str(port),
-        "ENVMON_CONSUMER_SESSION_TIMEOUT_S": "6",
-    }
-    log = open(tmp_path / "worker.log", "wb")  # noqa: SIM115 — closed below
-    process = subprocess.Popen(
-        [sys.executable, "-m", "pipeline", "worker"], env=env, stdout=log, stderr=subprocess.STDOUT
-    )
-    try:
-        yield f"http://127.0.0.1:{port}/health"
-    finally:
-        process.terminate()
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
-
-
-def health(url: str) -> dict:
-    with urllib.request.urlopen(url, timeout=2) as response:
-        return json.load(response)
-
-
-def wait_for(url: str, predicate, timeout: float = 60) -> dict:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    last: dict = {}
-    while time.monotonic() < deadline:
-        try:
-            last = health(url)
-            if predicate(last):
-                return last
-        except OSError:
-            pass
-        time.sleep(0.5)
-    pytest.fail(f"worker health never matched; last: {last}")
+    with WorkerProcess(settings, tmp_path, registry_file=registry) as process:
+        yield process
 
 
 def test_scenario_aqi_rankings_alerts_and_dead_letters(
-    settings: Settings, topics: Topics, worker: str, read_topic: TopicReader
+    settings: Settings, topics: Topics, worker: WorkerProcess, read_topic: TopicReader
 ) -> None:
-    wait_for(worker, lambda h: True)
+    worker.wait_ready()
     with open_producer(settings) as producer:
         for station, pm25 in PM25.items():
             for hour in HOURS:
@@ -123,7 +75,7 @@ def test_scenario_aqi_rankings_alerts_and_dead_letters(
         producer.send(topics.air_readings, b"S3", b'{"v": 1, "station": "S3", "ts": ')
     produced = 15 + 2 + 4
 
-    state = wait_for(worker, lambda h: h["messages"] >= produced)
+    state = worker.wait_for(lambda h: h["messages"] >= produced)
     rejects = state["rejects"]
     assert state["readings"] == 17
     assert rejects == {"late": 1, "duplicate": 1, "unknown_station": 1, "malformed_json": 1}
