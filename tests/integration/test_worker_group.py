@@ -29,15 +29,12 @@ from tests.fixtures.worker import (
     HAND_COMPUTED,
     PARTITIONS,
     CityScenario,
-    TopicTail,
     WorkerProcess,
     alert_summary,
     assert_same_results,
     describe_results,
     hand_computed,
-    has_alerts,
-    has_aqi_keys,
-    wait_all,
+    results_of,
 )
 from tests.integration.conftest import TopicFactory
 
@@ -77,25 +74,16 @@ def test_two_workers_in_one_group_give_the_results_of_one(
             sent += scenario.produce(settings, minute, minute + 60)
             alone.wait_for(lambda h, n=sent: h["messages"] >= n, 30, f"{sent} readings consumed")
             _wait_consumed(a, b, sent, timeout=30)
-        with (
-            TopicTail(settings.kafka_bootstrap, topics.air_aqi) as aqi,
-            TopicTail(settings.kafka_bootstrap, topics.alerts) as alerts,
-            TopicTail(single.kafka_bootstrap, single_topics.air_aqi) as single_aqi,
-            TopicTail(single.kafka_bootstrap, single_topics.alerts) as single_alerts,
-        ):
-            results = wait_all(
-                [
-                    (single_aqi, has_aqi_keys(scenario.aqi_keys), "AQI of one worker"),
-                    (single_alerts, has_alerts(EXPECTED_ALERTS), "alerts of one worker"),
-                    (aqi, has_aqi_keys(scenario.aqi_keys), "AQI of the group"),
-                    (alerts, has_alerts(EXPECTED_ALERTS), "alerts of the group"),
-                ],
-                timeout=45,
-                describe=lambda got: (
-                    f"{describe_results(got)}; health of the group's workers "
-                    f"{a.health()}, {b.health()}, of the single worker {alone.health()}"
-                ),
-            )
+        results = results_of(
+            (settings.kafka_bootstrap, topics),
+            (single.kafka_bootstrap, single_topics),
+            scenario.aqi_keys,
+            EXPECTED_ALERTS,
+            describe=lambda got: (
+                f"{describe_results(got)}; health of the group's workers "
+                f"{a.health()}, {b.health()}, of the single worker {alone.health()}"
+            ),
+        )
         consumed = [process.health() or {} for process in (a, b)]
         still = (a.assignment(topics.air_readings), b.assignment(topics.air_readings))
     single_aqi_values, single_alert_values, aqi_values, alert_values = results

@@ -40,11 +40,10 @@ from tests.fixtures.worker import (
     describe_results,
     hand_computed,
     has_alerts,
-    has_aqi_keys,
     last_offsets,
     listed_end_offsets,
     logged_highwaters,
-    wait_all,
+    results_of,
 )
 from tests.integration.conftest import TopicFactory
 
@@ -106,25 +105,16 @@ def test_kill_9_and_restart_give_the_results_of_an_uninterrupted_run(
                     pytest.xfail(f"restart crashed (ConsistencyError): {TANSU}: {under_reported}")
                 pytest.fail(f"the restarted worker exited; log:\n{second.log_tail()}")
             highwaters = logged_highwaters(second.log())
-            with (
-                TopicTail(settings.kafka_bootstrap, topics.air_aqi) as aqi,
-                TopicTail(settings.kafka_bootstrap, topics.alerts) as alerts,
-                TopicTail(reference.kafka_bootstrap, reference_topics.air_aqi) as reference_aqi,
-                TopicTail(reference.kafka_bootstrap, reference_topics.alerts) as reference_alerts,
-            ):
-                results = wait_all(
-                    [
-                        (reference_aqi, has_aqi_keys(scenario.aqi_keys), "reference AQI"),
-                        (reference_alerts, has_alerts(EXPECTED_ALERTS), "reference alerts"),
-                        (aqi, has_aqi_keys(scenario.aqi_keys), "AQI after the restart"),
-                        (alerts, has_alerts(EXPECTED_ALERTS), "alerts after the restart"),
-                    ],
-                    timeout=45,
-                    describe=lambda got: (
-                        f"{describe_results(got)}; health of the restarted "
-                        f"worker {second.health()}, of the reference {uninterrupted.health()}"
-                    ),
-                )
+            results = results_of(
+                (settings.kafka_bootstrap, topics),
+                (reference.kafka_bootstrap, reference_topics),
+                scenario.aqi_keys,
+                EXPECTED_ALERTS,
+                describe=lambda got: (
+                    f"{describe_results(got)}; health of the restarted "
+                    f"worker {second.health()}, of the reference {uninterrupted.health()}"
+                ),
+            )
     reference_aqi_values, reference_alert_values, aqi_values, alert_values = results
     assert hand_computed(reference_aqi_values) == HAND_COMPUTED
     assert alert_summary(reference_alert_values) == EXPECTED_ALERTS
