@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pipeline.messages import Decoder, Reading, Reject, RejectReason
+from pipeline.messages.reasons import HJ212_REASONS
 from pipeline.registry import Registry, StationKind
 
 NOW = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
@@ -187,7 +188,7 @@ def test_reject(
 
 def test_every_decoder_reason_has_a_case() -> None:
     # late and duplicate come from the stream agents, malformed_row from the file feed
-    not_from_the_decoder = {R.LATE, R.DUPLICATE, R.INFLUX_REJECTED, R.MALFORMED_ROW}
+    not_from_the_decoder = {R.LATE, R.DUPLICATE, R.INFLUX_REJECTED, R.MALFORMED_ROW} | HJ212_REASONS
     assert {c[3] for c in CASES} == set(RejectReason) - not_from_the_decoder
 
 
