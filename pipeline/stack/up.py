@@ -142,41 +142,46 @@ class Stack:
 
     def _start_services(self) -> None:
         env = self._child_env()
-        web_port = free_port()
-        worker_env = env | {"ENVMON_WORKER_WEB_PORT": str(web_port)}
-        health = f"http://127.0.0.1:{web_port}/health"
+        self._start_worker(env)
+        if "influx_url" in self.settings.model_fields_set:
+            self._envmon("influx-init", ["influx", "init"], env, oneshot=True)
+            self._start_with_health("sink", ["sink"], env)
+        else:
+            self.console.print("sink: not started (no InfluxDB)")
+        self._start_simulator(env)
+
+    def _start_worker(self, env: dict[str, str]) -> None:
+        """The stream agents; Faust's web server (health, metrics) on a free port."""
+        port = free_port()
+        web = f"http://127.0.0.1:{port}"
         self._envmon(
             "worker",
             ["worker"],
-            worker_env,
-            lambda: http_status(health) == 200,
-            urls={"health": health},
+            env | {"ENVMON_WORKER_WEB_PORT": str(port)},
+            lambda: http_status(f"{web}/health") == 200,
+            urls={"web": web, "health": f"{web}/health", "metrics": f"{web}/metrics"},
         )
-        if "influx_url" in self.settings.model_fields_set:
-            self._envmon("influx-init", ["influx", "init"], env, oneshot=True)
-            sink_port = free_port()
-            sink_health = f"http://127.0.0.1:{sink_port}/health"
-            self._envmon(
-                "sink",
-                ["sink", "--health-port", str(sink_port)],
-                env,
-                lambda: http_status(sink_health) == 200,
-                urls={"health": sink_health},
-            )
-        else:
-            self.console.print("sink: not started (no InfluxDB)")
+
+    def _start_with_health(
+        self, name: str, args: list[str], env: dict[str, str], **urls: str
+    ) -> None:
+        """A service whose ``--health-port`` endpoint (``/health``, ``/metrics``) tells it is up."""
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        self._envmon(
+            name,
+            [*args, "--health-port", str(port)],
+            env,
+            lambda: http_status(f"{base}/health") == 200,
+            urls={"health": f"{base}/health", "metrics": f"{base}/metrics", **urls},
+        )
+
+    def _start_simulator(self, env: dict[str, str]) -> None:
+        """A backfill of the last hours at full speed, then real-time readings."""
         sim = ["simulate", "all", "--seed", str(self.options.seed)]  # stations: the registry file
         if self.options.backfill not in ("", "0"):
-            backfill = [
-                *sim,
-                "--from",
-                f"now-{self.options.backfill}",
-                "--to",
-                "now",
-                "--speed",
-                "max",
-            ]
-            self._envmon("backfill", backfill, env, oneshot=True)
+            window = ["--from", f"now-{self.options.backfill}", "--to", "now", "--speed", "max"]
+            self._envmon("backfill", [*sim, *window], env, oneshot=True)
         self._envmon("simulator", sim, env, lambda: True)
 
     def _envmon(
@@ -261,16 +266,30 @@ class Stack:
         (self.state_dir / "up.json").write_text(json.dumps(state))
 
     def _print_summary(self) -> None:
+        """Where everything listens, and the variables that point other commands at it."""
+        names = {part.name for part in self.parts}
         table = Table(title="envmon up — ready (Ctrl-C stops everything)")
         table.add_column("part")
         table.add_column("where")
+        bundled = "bundled Tansu" if "broker" in names else "ENVMON_KAFKA_BOOTSTRAP"
+        table.add_row("broker", f"{self.settings.kafka_bootstrap} ({bundled})")
+        if "influxd" in names:
+            influx = f"{self.settings.influx_url} (local influxd, API {self.settings.influx_api})"
+        elif "influx_url" in self.settings.model_fields_set:
+            influx = f"{self.settings.influx_url} (ENVMON_INFLUX_URL)"
+        else:
+            influx = "none"
+        table.add_row("InfluxDB", influx)
         for part in self.parts:
-            where = ", ".join(f"{k} {v}" for k, v in part.urls.items()) or "-"
-            table.add_row(part.name, where)
+            if part.urls and part.name not in ("broker", "influxd"):
+                table.add_row(part.name, "\n".join(f"{k} {v}" for k, v in part.urls.items()))
         table.add_row("logs", str(self.log_dir))
         table.add_row("registry", str(self._registry_path()))
         self.console.print(table)
-        self.console.print(f"ENVMON_KAFKA_BOOTSTRAP={self.settings.kafka_bootstrap}")
+        self.console.print("other envmon commands reach this stack with:")
+        for name in ("ENVMON_KAFKA_BOOTSTRAP", "ENVMON_INFLUX_URL", "ENVMON_INFLUX_API"):
+            self.console.print(f"  export {name}={self._child_env()[name]}", soft_wrap=True)
+        self.console.print(f"  export ENVMON_REGISTRY_FILE={self._registry_path()}", soft_wrap=True)
 
     def _follow_logs(self) -> None:
         """Print every part's new log lines with a coloured ``name |`` prefix."""

@@ -1,4 +1,6 @@
-"""`envmon up`: the stack starts, readings flow, a second is refused, Ctrl-C leaves nothing."""
+"""`envmon up` end to end: the whole stack on one machine, readings through broker, worker and
+sink into InfluxDB, alerts on their topic, a second stack refused, no secret in any log, and
+Ctrl-C (SIGINT) leaves no process of the tree behind."""
 
 from __future__ import annotations
 
@@ -10,6 +12,8 @@ import sys
 import time
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -20,14 +24,57 @@ from tests.integration.conftest import TopicReader
 
 pytestmark = pytest.mark.integration
 
+# Secrets the stack is given; none may appear in its output or logs. The InfluxDB here runs
+# without authentication and ignores the token; Grafana is not started: both only pass through.
+SECRETS = {
+    "ENVMON_INFLUX_TOKEN": "e2e-influx-token-5f0c9a71d2",
+    "ENVMON_GRAFANA_TOKEN": "e2e-grafana-token-8b3e61c4aa",
+}
+# A what-if rule set that fires at once: every river section worse than Class I.
+RULES = """\
+schema_version: 1
+rules:
+  - name: water_worse_than_class_i
+    kind: water_class
+    levels:
+      - {severity: warning, threshold: I}
+"""
+
+
+@dataclass
+class Stack:
+    process: subprocess.Popen[str]
+    state_dir: Path
+    state: dict
+    tree: set[int]  # the pids of every descendant of `envmon up`, seen while it ran
+    output: str = ""
+
+
+def _children(pid: int) -> set[int]:
+    """Direct children of ``pid`` (from /proc/*/stat; the 4th field is the parent pid)."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.add(int(stat.parent.name))
+    return found
+
+
+def _descendants(pid: int) -> set[int]:
+    todo, seen = [pid], set()
+    while todo:
+        for child in _children(todo.pop()) - seen:
+            seen.add(child)
+            todo.append(child)
+    return seen
+
 
 def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
     try:  # a zombie is dead too
-        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
     except OSError:
         return False
 
@@ -36,59 +83,102 @@ def _wait_for(path: Path, process: subprocess.Popen[str], timeout: float) -> dic
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            pytest.fail(
-                f"envmon up exited early with {process.returncode}:\n{process.stdout.read()}"
-            )  # type: ignore[union-attr]
+            out = process.stdout.read() if process.stdout else ""
+            pytest.fail(f"envmon up exited early with {process.returncode}:\n{out}")
         if path.exists():
             return json.loads(path.read_text())
         time.sleep(0.3)
     pytest.fail(f"envmon up not ready within {timeout} s")
 
 
-def test_up_runs_the_stack_and_ctrl_c_stops_everything(
-    tmp_path: Path, read_topic: TopicReader
-) -> None:
+def _stop(stack: Stack) -> None:
+    """Ctrl-C: SIGINT to `envmon up` alone, as a terminal would send it to the foreground job."""
+    stack.tree |= _descendants(stack.process.pid)
+    stack.process.send_signal(signal.SIGINT)
+    try:
+        stack.output, _ = stack.process.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        stack.process.kill()
+        stack.output, _ = stack.process.communicate()
+
+
+@pytest.fixture
+def stack(tmp_path: Path) -> Iterator[Stack]:
+    """`envmon up` as a subprocess: 3 micro-stations, 5 h backfill, a rule that fires at once."""
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(RULES)
     env = {k: v for k, v in os.environ.items() if not k.startswith("ENVMON_")}
-    env |= {"ENVMON_STATE_DIR": str(tmp_path / "state"), "ENVMON_PARTITIONS": "2"}
+    env |= {
+        "ENVMON_STATE_DIR": str(tmp_path / "state"),
+        "ENVMON_PARTITIONS": "2",
+        "ENVMON_ALERT_RULES_FILE": str(rules),
+        **SECRETS,
+    }
     argv = [sys.executable, "-m", "pipeline", "up", "--stations", "3", "--backfill", "5h"]
-    up = subprocess.Popen(
+    process = subprocess.Popen(
         argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
+    stack = Stack(process, tmp_path / "state", {}, set())
     try:
-        state = _wait_for(tmp_path / "state" / "up.json", up, timeout=120)
-        children = state["children"]
-        assert {"broker", "influxd", "sink", "worker", "simulator"} <= set(children)
-
+        stack.state = _wait_for(stack.state_dir / "up.json", process, timeout=120)
+        stack.tree = _descendants(process.pid)
         second = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=60)
         assert second.returncode == 1
         assert "already running" in second.stderr
-
-        registry = (tmp_path / "state" / "registry.yaml").read_text("utf-8")
-        assert "sim-air-0003" in registry
-        bootstrap = state["urls"]["broker"]["bootstrap"]
-        # the 5 h backfill: 15 national stations hourly + 3 micro-stations per minute, in envelopes
-        decoder = Decoder(StationKind.AIR, Registry.load(tmp_path / "state" / "registry.yaml"))
-        air = read_topic(bootstrap, "env.air.readings", count=30, timeout=30)
-        readings = [r for record in air for r in decoder.decode(record.value)]
-        assert len(readings) >= 5 * 60 * 3
-        assert {r.station for r in readings} >= {"1356A", "sim-air-0001", "sim-air-0003"}
-        quality = read_topic(bootstrap, "env.water.quality", count=1, timeout=60)
-        assert quality, "the worker turned no water reading into a result"
-        influx_url = state["urls"]["influxd"]["url"]
-        assert _count_points(influx_url, '"raw"."air_reading"') >= 5 * 60 * 3
-        assert _count_points(influx_url, '"water_quality"') >= 1
+        yield stack
     finally:
-        up.send_signal(signal.SIGINT)
-        try:
-            out, _ = up.communicate(timeout=60)
-        except subprocess.TimeoutExpired:
-            up.kill()
-            out, _ = up.communicate()
-    assert up.returncode == 0, out
-    assert "no process left behind" in out
-    time.sleep(0.5)
-    assert [name for name, pid in children.items() if _alive(pid)] == []
-    assert not (tmp_path / "state" / "up.lock").exists()
+        if process.poll() is None:
+            _stop(stack)
+        for pid in _descendants(process.pid) | stack.tree:  # a failed test leaves nothing either
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+
+
+def test_up_runs_the_stack_and_ctrl_c_stops_everything(
+    stack: Stack, read_topic: TopicReader
+) -> None:
+    children = stack.state["children"]
+    assert {"broker", "influxd", "sink", "worker", "simulator"} <= set(children)
+    assert set(children.values()) <= stack.tree
+    urls = stack.state["urls"]
+    for part in ("worker", "sink"):
+        with urllib.request.urlopen(urls[part]["health"], timeout=5) as response:
+            assert response.status == 200, part
+
+    registry_path = stack.state_dir / "registry.yaml"
+    assert "sim-air-0003" in registry_path.read_text("utf-8")
+    bootstrap = urls["broker"]["bootstrap"]
+    # the 5 h backfill: 15 national stations hourly + 3 micro-stations per minute, in envelopes
+    decoder = Decoder(StationKind.AIR, Registry.load(registry_path))
+    air = read_topic(bootstrap, "env.air.readings", count=30, timeout=30)
+    readings = [r for record in air for r in decoder.decode(record.value)]
+    assert len(readings) >= 5 * 60 * 3
+    assert {r.station for r in readings} >= {"1356A", "sim-air-0001", "sim-air-0003"}
+    quality = read_topic(bootstrap, "env.water.quality", count=1, timeout=60)
+    assert quality, "the worker turned no water reading into a result"
+    alerts = [json.loads(r.value) for r in read_topic(bootstrap, "env.alerts", 1, timeout=60)]
+    assert any(a.get("rule") == "water_worse_than_class_i" for a in alerts), alerts[:3]
+    influx_url = urls["influxd"]["url"]
+    assert _count_points(influx_url, '"raw"."air_reading"') >= 5 * 60 * 3
+    assert _count_points(influx_url, '"water_quality"') >= 1
+
+    _stop(stack)
+    assert stack.process.returncode == 0, stack.output
+    assert "no process left behind" in stack.output
+    assert len(stack.tree) >= len(children)
+    deadline = time.monotonic() + 5
+    while any(_alive(pid) for pid in stack.tree) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert [pid for pid in stack.tree if _alive(pid)] == []
+    assert not (stack.state_dir / "up.lock").exists()
+
+    logs = {"envmon up output": stack.output} | {
+        str(path): path.read_text(errors="replace") for path in stack.state_dir.rglob("*.log")
+    }
+    assert len(logs) >= 6  # the output, broker, influxd, worker, sink, simulator …
+    for name, secret in SECRETS.items():
+        leaked = [where for where, text in logs.items() if secret in text]
+        assert leaked == [], f"{name} printed in {leaked}"
 
 
 def _count_points(url: str, source: str, timeout: float = 60) -> int:
