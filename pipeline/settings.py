@@ -59,6 +59,10 @@ class Settings(BaseModel):
     # Grafana
     grafana_url: str = Field("http://127.0.0.1:3000", pattern=r"^https?://")
     grafana_token: SecretStr | None = None
+    # Dashboards (envmon dashboards)
+    dashboard_language: Literal["zh", "en"] = Field(
+        "zh", description="dashboard titles and labels: zh (Chinese with English) or en"
+    )
     # Domain
     timezone: str = Field("Asia/Shanghai", description="IANA zone of clock hours and natural days")
     standard: Literal["hj633", "hj633-2012", "hj633-2026", "epa"] = "hj633"

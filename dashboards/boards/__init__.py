@@ -1,0 +1,8 @@
+"""One module per dashboard; each has ``UID`` and ``build(say) -> Board``. The UIDs are fixed:
+dashboards link to each other by them."""
+
+OVERVIEW = "envmon-overview"
+AIR_STATION = "envmon-air-station"  # variable ``station``
+RIVERS = "envmon-rivers"  # variable ``section``
+ALERTS = "envmon-alerts"
+PIPELINE = "envmon-pipeline"

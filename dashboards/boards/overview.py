@@ -1,0 +1,138 @@
+"""City overview (城市概览): stations on a map coloured by AQI level, the city AQI and its primary
+pollutant, the district ranking with rank changes, AQI by district over time, active alerts."""
+
+from __future__ import annotations
+
+from dashboards import panels, styles
+from dashboards.boards import AIR_STATION, OVERVIEW
+from dashboards.context import Context
+from dashboards.influxql import Query
+from dashboards.panels import FROM_MAPPINGS, Board, Column
+
+UID = OVERVIEW
+CITY_HOUR = """FROM "air_aqi" WHERE "scope" = 'city' AND "report" = 'hour' AND $timeFilter"""
+
+
+def build(ctx: Context) -> Board:
+    say = ctx.say
+    name = say.pick("name_zh", "name_en")
+    board = Board(UID, say("城市空气质量概览", "City overview"), say)
+    board.add(
+        panels.site_map(
+            say("站点 AQI 地图", "Stations by AQI level"),
+            [
+                Query(
+                    "A",
+                    f"""SELECT last("aqi") AS "aqi", last("level") AS "level",
+                    last("{name}") AS "name" FROM "air_aqi" WHERE "scope" = 'station'
+                    AND "report" = 'hour' AND $timeFilter GROUP BY "subject" """,
+                    table=True,
+                ),
+                Query(
+                    "B",
+                    """SELECT last("lat") AS "lat", last("lon") AS "lon" FROM "site"
+                    WHERE "kind" = 'air' GROUP BY "station" """,
+                    table=True,
+                ),
+            ],
+            centre=ctx.centre,
+            layer=say("空气站", "Air stations"),
+            colour_field="aqi",
+            label_field="name",
+            thresholds=styles.aqi_thresholds(),
+            transformations=panels.join_sites("subject"),
+            links=[
+                panels.link_to(
+                    say("站点详情", "Station details"), AIR_STATION, "station", "subject"
+                )
+            ],
+            w=12,
+            h=14,
+        )
+    )
+    board.add(
+        panels.big_number(
+            say("城市 AQI", "City AQI"),
+            [Query("A", f'SELECT last("aqi") AS "AQI" {CITY_HOUR}')],
+            thresholds=styles.aqi_thresholds(),
+            w=4,
+            h=7,
+        )
+    )
+    board.add(
+        panels.big_number(
+            say("空气质量级别", "AQI level"),
+            [Query("A", f'SELECT last("level") AS "level" {CITY_HOUR}')],
+            thresholds=styles.aqi_level_thresholds(),
+            mappings=styles.aqi_level_mappings(say),
+            w=4,
+            h=7,
+        )
+    )
+    board.add(
+        panels.big_number(
+            say("首要污染物", "Primary pollutant"),
+            [Query("A", f'SELECT last("primary") AS "primary" {CITY_HOUR}')],
+            text=True,
+            w=4,
+            h=7,
+        )
+    )
+    board.add(
+        panels.ranking_table(
+            say,
+            say("区排名（小时 AQI）", "District ranking (hourly AQI)"),
+            "district_aqi_hour",
+            "AQI",
+            styles.aqi_thresholds(),
+            h=7,
+        )
+    )
+    board.add(
+        panels.time_series(
+            say("各区 AQI", "AQI by district"),
+            [
+                Query(
+                    "A",
+                    """SELECT mean("aqi") FROM "air_aqi" WHERE "scope" = 'district'
+                    AND "report" = 'hour' AND $timeFilter
+                    GROUP BY time($__interval), "subject" fill(none)""",
+                    alias="$tag_subject",
+                )
+            ],
+            unit="none",
+            thresholds=styles.aqi_thresholds(),
+            threshold_lines=True,
+            w=12,
+            h=9,
+        )
+    )
+    board.add(
+        panels.grid(
+            say("当前告警", "Active alerts"),
+            [
+                Query(
+                    "A",
+                    f"""SELECT last("active") AS "active", last("state") AS "state",
+                    last("value") AS "value", last("threshold") AS "threshold",
+                    last("{say.pick("message_zh", "message_en")}") AS "message"
+                    FROM "alert" WHERE $timeFilter GROUP BY "rule", "subject" """,
+                    table=True,
+                )
+            ],
+            transformations=[panels.only_rows("active", 1)],
+            mappings=styles.alert_state_mappings(say),
+            columns={
+                "rule": Column(say("规则", "Rule")),
+                "subject": Column(say("对象", "Subject")),
+                "state": Column(say("状态", "State"), colour=FROM_MAPPINGS),
+                "value": Column(say("数值", "Value")),
+                "threshold": Column(say("阈值", "Threshold")),
+                "message": Column(say("内容", "Message")),
+                "active": Column(hidden=True),
+            },
+            w=12,
+            h=9,
+        )
+    )
+    return board
