@@ -11,7 +11,18 @@ from pathlib import Path
 
 import typer
 
-from pipeline.commands import calc, config, ingest, simulate, sink, stations, topics, up
+from pipeline.commands import (
+    archive,
+    calc,
+    config,
+    ingest,
+    replay,
+    simulate,
+    sink,
+    stations,
+    topics,
+    up,
+)
 
 app = typer.Typer(
     name="envmon",
@@ -37,9 +48,11 @@ def main(
     ctx.obj = config.SettingsHolder(config_file)
 
 
+app.command("archive")(archive.archive)
 app.add_typer(calc.app, name="calc")
 app.add_typer(config.app, name="config")
 app.add_typer(sink.influx_app, name="influx")
+app.add_typer(replay.app, name="replay")
 app.add_typer(stations.app, name="stations")
 app.command("ingest")(ingest.ingest)
 app.command("simulate")(simulate.simulate)

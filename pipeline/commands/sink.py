@@ -13,6 +13,7 @@ from pipeline.commands.config import settings_of
 from pipeline.sinks.influx import RetryPolicy
 from pipeline.sinks.init import InitError, Retention, init_influx, parse_duration
 from pipeline.sinks.runner import Sink, SinkConfig
+from pipeline.sinks.runs import replay_influx
 
 influx_app = typer.Typer(help="InfluxDB layout.", no_args_is_help=True)
 _DEFAULTS = SinkConfig()
@@ -76,14 +77,16 @@ def init(
     raw_retention: str = typer.Option("30d", help="Keep raw readings this long (30d, 12w, inf)."),
     results_retention: str = typer.Option("inf", help="Keep results this long."),
 ) -> None:
-    """Create the database (1.x) or buckets (2.x) with their retention; safe to repeat."""
+    """Create the database (1.x) or buckets (2.x) with their retention, for live and replay
+    namespaces; safe to repeat."""
     try:
         retention = Retention(parse_duration(raw_retention), parse_duration(results_retention))
     except ValueError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
-    try:
-        report = init_influx(settings_of(ctx), retention)
+    settings = settings_of(ctx)
+    try:  # the live layout, and the same for replay namespaces (pipeline/sinks/runs.py)
+        report = init_influx(settings, retention) + init_influx(replay_influx(settings), retention)
     except InitError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None

@@ -92,8 +92,9 @@ class ReadingProducer(Protocol):
     delivered: int
     failed: int
 
-    def send(self, topic: str, key: bytes, value: bytes) -> None:
-        """Queue one record; may block while the buffer is full."""
+    def send(self, topic: str, key: bytes, value: bytes, partition: int | None = None) -> None:
+        """Queue one record (to ``partition``, else the key's); may block while the buffer is
+        full."""
 
     def flush(self, timeout: float | None = None) -> None:
         """Wait until every queued record is acknowledged; raise if any failed."""
@@ -243,7 +244,7 @@ class _KafkaPythonProducer(_Producer):
         except kafka_errors.KafkaError as exc:
             raise ProducerError(f"Kafka at {self.bootstrap}: {exc}") from None
 
-    def send(self, topic: str, key: bytes, value: bytes) -> None:
+    def send(self, topic: str, key: bytes, value: bytes, partition: int | None = None) -> None:
         deadline = time.monotonic() + self.delivery_timeout
         with self._room:
             while self._pending >= self.max_pending:
@@ -251,7 +252,7 @@ class _KafkaPythonProducer(_Producer):
                     raise self._unavailable(f"{self._pending} record(s) pending, none acknowledged")
             self._pending += 1
         try:
-            future = self._producer.send(topic, key=key, value=value)
+            future = self._producer.send(topic, key=key, value=value, partition=partition)
         except BaseException as exc:
             self._settle()
             if isinstance(exc, kafka_errors.KafkaTimeoutError):
@@ -320,11 +321,12 @@ class _ConfluentProducer(_Producer):
         except KafkaException as exc:
             raise ProducerError(f"Kafka at {self.bootstrap}: {exc}") from None
 
-    def send(self, topic: str, key: bytes, value: bytes) -> None:
+    def send(self, topic: str, key: bytes, value: bytes, partition: int | None = None) -> None:
         deadline = time.monotonic() + self.delivery_timeout
+        where = {} if partition is None else {"partition": partition}
         while True:
             try:
-                self._producer.produce(topic, value, key, on_delivery=self._on_delivery)
+                self._producer.produce(topic, value, key, on_delivery=self._on_delivery, **where)
                 break
             except BufferError:
                 if time.monotonic() > deadline:

@@ -47,6 +47,7 @@ from pipeline.sinks.influx import (
 from pipeline.sinks.lag import consumer_lag
 from pipeline.sinks.metrics import SinkMetrics
 from pipeline.sinks.points import Route, Target, Unconvertible, routes
+from pipeline.sinks.runs import influx_target, tagged
 from pipeline.topics import Topics
 
 log = logging.getLogger(__name__)
@@ -103,8 +104,13 @@ class Sink(ConsumerRebalanceListener):
         self.group = group_id(settings.namespace)
         self.metrics = SinkMetrics(settings.namespace, self.group)
         registry = Registry.load(settings.registry_file)
-        self.routes = routes(self.topics, registry, self.metrics.dead_letters)
-        self.influx = writer or open_writer(settings, config.write_timeout_s, config.gzip)
+        # a replay namespace: points tagged run=<id>, into the replay database/bucket
+        self.routes = tagged(
+            routes(self.topics, registry, self.metrics.dead_letters), settings.namespace
+        )
+        self.influx = writer or open_writer(
+            influx_target(settings), config.write_timeout_s, config.gzip
+        )
         self.writer: BatchWriter[Record] = BatchWriter(self.influx, self.metrics, config.retry)
         self._batch = Batch()
         self._inflight: asyncio.Task[None] | None = None

@@ -1,0 +1,1 @@
+"""The archive: raw readings and dead letters of a namespace in daily files (``envmon archive``)."""
