@@ -12,10 +12,12 @@ from pathlib import Path
 import typer
 
 from pipeline.commands import (
+    alerts,
     archive,
     calc,
     config,
     ingest,
+    notify,
     replay,
     simulate,
     sink,
@@ -49,11 +51,14 @@ def main(
 
 
 app.command("archive")(archive.archive)
+app.add_typer(alerts.app, name="alerts")
 app.add_typer(calc.app, name="calc")
 app.add_typer(config.app, name="config")
 app.add_typer(sink.influx_app, name="influx")
 app.add_typer(replay.app, name="replay")
+app.add_typer(notify.app, name="notify")
 app.add_typer(stations.app, name="stations")
+app.add_typer(notify.subscriptions_app, name="subscriptions")
 app.command("ingest")(ingest.ingest)
 app.command("simulate")(simulate.simulate)
 app.command("sink")(sink.sink)

@@ -86,6 +86,20 @@ class Settings(BaseModel):
         10, gt=0, le=300, description="consumer group session"
     )
     state_dir: Path = Field(Path(".envmon"), description="state of the one-machine stack")
+    # Notifier (envmon notify): subscriptions, outbox, web endpoint, acknowledge links
+    subscriptions_file: Path | None = Field(None, description="the notifier's subscriptions YAML")
+    notifier_outbox: Path | None = Field(
+        None, description="SQLite outbox; {state_dir}/notifier-{namespace}.sqlite if unset"
+    )
+    notifier_web_port: int = Field(
+        8788, ge=0, le=65535, description="notifier's health, metrics and acknowledge port"
+    )
+    notifier_public_url: str | None = Field(
+        None, pattern=r"^https?://", description="base URL of acknowledge links; unset: no links"
+    )
+    ack_secret: SecretStr | None = None  # signs acknowledge links; required with the public URL
+    notifier_ack_ttl_h: float = Field(168, gt=0, description="acknowledge links expire after")
+    notifier_allow_replay: bool = Field(False, description="notify from replay-* namespaces too")
     # Archive and replay (envmon archive, envmon replay; docs/replay.md)
     archive_dir: Path = Field(
         Path(".envmon/archive"), description="daily files of raw readings and dead letters"
@@ -106,7 +120,7 @@ class Settings(BaseModel):
             raise ValueError(f"unknown IANA time zone {value!r}") from exc
         return value
 
-    @field_validator("kafka_sasl_password", "influx_token", "grafana_token")
+    @field_validator("kafka_sasl_password", "influx_token", "grafana_token", "ack_secret")
     @classmethod
     def _no_placeholder(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and value.get_secret_value().strip().lower() in PLACEHOLDER_SECRETS:
