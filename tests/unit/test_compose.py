@@ -204,8 +204,37 @@ def test_named_volumes_are_declared_used_and_persist_the_state() -> None:
     assert used["kafka-data"] == ["kafka:/var/lib/kafka/data"]
     assert used["influxdb-data"] == ["influxdb:/var/lib/influxdb2"]
     assert used["grafana-data"] == ["grafana:/var/lib/grafana"]
+    assert used["archive"] == ["archive:/var/lib/envmon/archive"]
+    assert used["notifier-outbox"] == ["notifier:/var/lib/envmon/notifier"]
     for name in ("worker", "simulator"):
         assert "volumes" not in services()[name], name
+
+
+def test_envmon_state_lives_on_its_volumes_owned_by_the_image_user() -> None:
+    notifier = services()["notifier"]["environment"]
+    archive = services()["archive"]["environment"]
+    assert notifier["ENVMON_NOTIFIER_OUTBOX"].startswith("/var/lib/envmon/notifier/")
+    assert archive["ENVMON_ARCHIVE_DIR"] == "/var/lib/envmon/archive"
+    # a named volume starts with the image's directory and its owner: the Dockerfile makes them
+    dockerfile = (ROOT / "Dockerfile").read_text("utf-8")
+    for name, service in envmon_services().items():
+        for volume in service.get("volumes", []):
+            source, target = volume.split(":")[:2]
+            if not source.startswith("."):
+                assert f" {target}" in dockerfile.split("mkdir -p", 1)[1].split("\n")[0], name
+
+
+def test_the_notifier_gets_valid_subscriptions_and_its_secrets() -> None:
+    from pipeline.notify.subscriptions import load_subscriptions
+
+    notifier = services()["notifier"]
+    mounts = dict(v.split(":")[:2] for v in notifier["volumes"])
+    host_file = next(h for h, c in mounts.items() if c == "/etc/envmon/subscriptions.yaml")
+    assert notifier["environment"]["ENVMON_SUBSCRIPTIONS_FILE"] == "/etc/envmon/subscriptions.yaml"
+    subscriptions = load_subscriptions(ROOT / host_file)  # the default: the log channel
+    assert [type(s.channel).__name__ for s in subscriptions.subscribers] == ["LogConfig"]
+    assert notifier["env_file"] == [{"path": ".env.notifier", "required": False}]
+    assert notifier["environment"]["ENVMON_NOTIFIER_WEB_PORT"] == "8788"
 
 
 def test_published_ports_are_unique_and_the_worker_scales() -> None:
