@@ -21,8 +21,9 @@ def up(
         True, "--influx/--no-influx", help="Start a local InfluxDB if installed."
     ),
 ) -> None:
-    """Start broker (bundled Tansu unless ENVMON_KAFKA_BOOTSTRAP is set), InfluxDB, topics,
-    the stream worker and the simulator; Ctrl-C stops everything."""
+    """Start the whole pipeline on this machine: broker (bundled Tansu unless
+    ENVMON_KAFKA_BOOTSTRAP is set), InfluxDB, topics, worker, sink, archive, notifier and
+    simulator; print where each listens. Ctrl-C stops everything."""
     settings = settings_of(ctx)
     stop_on_sigterm()
     console = Console()

@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from importlib.resources import files
 from pathlib import Path
 from typing import IO
 
@@ -148,6 +149,14 @@ class Stack:
             self._start_with_health("sink", ["sink"], env)
         else:
             self.console.print("sink: not started (no InfluxDB)")
+        self._start_with_health("archive", ["archive"], env, dir=env["ENVMON_ARCHIVE_DIR"])
+        self._start_with_health(
+            "notifier",
+            ["notify"],
+            env,
+            port_option="--web-port",
+            subscriptions=env["ENVMON_SUBSCRIPTIONS_FILE"],
+        )
         self._start_simulator(env)
 
     def _start_worker(self, env: dict[str, str]) -> None:
@@ -163,14 +172,20 @@ class Stack:
         )
 
     def _start_with_health(
-        self, name: str, args: list[str], env: dict[str, str], **urls: str
+        self,
+        part: str,
+        args: list[str],
+        env: dict[str, str],
+        port_option: str = "--health-port",
+        **urls: str,
     ) -> None:
-        """A service whose ``--health-port`` endpoint (``/health``, ``/metrics``) tells it is up."""
+        """A service whose health endpoint (``/health``, ``/metrics``) on a free port, given by
+        ``port_option``, tells it is up; ``urls`` are shown with it."""
         port = free_port()
         base = f"http://127.0.0.1:{port}"
         self._envmon(
-            name,
-            [*args, "--health-port", str(port)],
+            part,
+            [*args, port_option, str(port)],
             env,
             lambda: http_status(f"{base}/health") == 200,
             urls={"health": f"{base}/health", "metrics": f"{base}/metrics", **urls},
@@ -237,9 +252,26 @@ class Stack:
                 "ENVMON_REGISTRY_FILE": str(self._registry_path()),
                 # the bundled broker keeps nothing across restarts, so neither do the tables
                 "ENVMON_TABLE_STORE": "memory",
+                "ENVMON_ARCHIVE_DIR": str(self._archive_dir()),
+                "ENVMON_SUBSCRIPTIONS_FILE": str(self._subscriptions_file()),
             }
         )
         return env
+
+    def _archive_dir(self) -> Path:
+        """ENVMON_ARCHIVE_DIR when set, else ``archive`` in the state directory."""
+        if "archive_dir" in self.settings.model_fields_set:
+            return self.settings.archive_dir.resolve()
+        return self.state_dir / "archive"
+
+    def _subscriptions_file(self) -> Path:
+        """ENVMON_SUBSCRIPTIONS_FILE when set, else one written here sending every alert
+        transition to the notifier's log channel."""
+        if self.settings.subscriptions_file is not None:
+            return self.settings.subscriptions_file.resolve()
+        path = self.state_dir / "subscriptions.yaml"
+        path.write_bytes(files("pipeline.stack").joinpath("log_subscriptions.yaml").read_bytes())
+        return path
 
     def _take_lock(self) -> None:
         lock = open(self.state_dir / "up.lock", "a+")  # noqa: SIM115 — held for the stack's life
@@ -287,9 +319,14 @@ class Stack:
         table.add_row("registry", str(self._registry_path()))
         self.console.print(table)
         self.console.print("other envmon commands reach this stack with:")
-        for name in ("ENVMON_KAFKA_BOOTSTRAP", "ENVMON_INFLUX_URL", "ENVMON_INFLUX_API"):
-            self.console.print(f"  export {name}={self._child_env()[name]}", soft_wrap=True)
-        self.console.print(f"  export ENVMON_REGISTRY_FILE={self._registry_path()}", soft_wrap=True)
+        exports = {
+            "ENVMON_KAFKA_BOOTSTRAP": self.settings.kafka_bootstrap,
+            "ENVMON_INFLUX_URL": self.settings.influx_url,
+            "ENVMON_INFLUX_API": self.settings.influx_api,
+            "ENVMON_REGISTRY_FILE": self._registry_path(),
+        }
+        for name, value in exports.items():
+            self.console.print(f"  export {name}={value}", soft_wrap=True)
 
     def _follow_logs(self) -> None:
         """Print every part's new log lines with a coloured ``name |`` prefix."""

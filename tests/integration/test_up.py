@@ -1,6 +1,6 @@
 """`envmon up` end to end: the whole stack on one machine, readings through broker, worker and
-sink into InfluxDB, alerts on their topic, a second stack refused, no secret in any log, and
-Ctrl-C (SIGINT) leaves no process of the tree behind."""
+sink into InfluxDB, alerts to the notifier's log channel, the archive up, a second
+stack refused, no secret in any log, and Ctrl-C (SIGINT) leaves no process of the tree behind."""
 
 from __future__ import annotations
 
@@ -25,10 +25,15 @@ from tests.integration.conftest import TopicReader
 pytestmark = pytest.mark.integration
 
 # Secrets the stack is given; none may appear in its output or logs. The InfluxDB here runs
-# without authentication and ignores the token; Grafana is not started: both only pass through.
+# without authentication and ignores the token; the acknowledge secret signs the links of every
+# notification; Grafana is not started, and no channel here uses the SMTP password or the webhook
+# secret (named by a subscriptions file's password_env / secret_env): those only pass through.
 SECRETS = {
     "ENVMON_INFLUX_TOKEN": "e2e-influx-token-5f0c9a71d2",
     "ENVMON_GRAFANA_TOKEN": "e2e-grafana-token-8b3e61c4aa",
+    "ENVMON_ACK_SECRET": "e2e-ack-secret-0d9c44e7b1",
+    "NOTIFY_SMTP_PASSWORD": "e2e-smtp-password-73ac0e55f9",
+    "NOTIFY_WEBHOOK_SECRET": "e2e-webhook-secret-c2b8d1a6e0",
 }
 # A what-if rule set that fires at once: every river section worse than Class I.
 RULES = """\
@@ -112,6 +117,7 @@ def stack(tmp_path: Path) -> Iterator[Stack]:
         "ENVMON_STATE_DIR": str(tmp_path / "state"),
         "ENVMON_PARTITIONS": "2",
         "ENVMON_ALERT_RULES_FILE": str(rules),
+        "ENVMON_NOTIFIER_PUBLIC_URL": "http://127.0.0.1:1/",  # signed acknowledge links
         **SECRETS,
     }
     argv = [sys.executable, "-m", "pipeline", "up", "--stations", "3", "--backfill", "5h"]
@@ -138,10 +144,11 @@ def test_up_runs_the_stack_and_ctrl_c_stops_everything(
     stack: Stack, read_topic: TopicReader
 ) -> None:
     children = stack.state["children"]
-    assert {"broker", "influxd", "sink", "worker", "simulator"} <= set(children)
+    parts = {"broker", "influxd", "worker", "sink", "archive", "notifier", "simulator"}
+    assert parts <= set(children)
     assert set(children.values()) <= stack.tree
     urls = stack.state["urls"]
-    for part in ("worker", "sink"):
+    for part in ("worker", "sink", "archive", "notifier"):
         with urllib.request.urlopen(urls[part]["health"], timeout=5) as response:
             assert response.status == 200, part
 
@@ -158,6 +165,10 @@ def test_up_runs_the_stack_and_ctrl_c_stops_everything(
     assert quality, "the worker turned no water reading into a result"
     alerts = [json.loads(r.value) for r in read_topic(bootstrap, "env.alerts", 1, timeout=60)]
     assert any(a.get("rule") == "water_worse_than_class_i" for a in alerts), alerts[:3]
+    # no subscriptions configured: envmon up wrote one that logs every transition
+    assert "type: log" in (stack.state_dir / "subscriptions.yaml").read_text("utf-8")
+    notified = _wait_for_line(stack.state_dir / "logs" / "notifier.log", "subscriber=log")
+    assert any(a["alert_id"] in notified for a in alerts), notified
     influx_url = urls["influxd"]["url"]
     assert _count_points(influx_url, '"raw"."air_reading"') >= 5 * 60 * 3
     assert _count_points(influx_url, '"water_quality"') >= 1
@@ -175,10 +186,22 @@ def test_up_runs_the_stack_and_ctrl_c_stops_everything(
     logs = {"envmon up output": stack.output} | {
         str(path): path.read_text(errors="replace") for path in stack.state_dir.rglob("*.log")
     }
-    assert len(logs) >= 6  # the output, broker, influxd, worker, sink, simulator …
+    assert len(logs) >= 9  # the output, broker, influxd, worker, sink, notifier, archive, …
     for name, secret in SECRETS.items():
         leaked = [where for where, text in logs.items() if secret in text]
         assert leaked == [], f"{name} printed in {leaked}"
+
+
+def _wait_for_line(path: Path, text: str, timeout: float = 60) -> str:
+    """The first line of the log at ``path`` that contains ``text``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        lines = path.read_text(errors="replace").splitlines() if path.exists() else []
+        found = [line for line in lines if text in line]
+        if found:
+            return found[0]
+        time.sleep(0.5)
+    pytest.fail(f"no line with {text!r} in {path} within {timeout} s")
 
 
 def _count_points(url: str, source: str, timeout: float = 60) -> int:
