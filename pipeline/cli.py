@@ -16,6 +16,7 @@ from pipeline.commands import (
     archive,
     calc,
     config,
+    hj212,
     ingest,
     notify,
     replay,
@@ -60,7 +61,9 @@ app.add_typer(notify.app, name="notify")
 app.add_typer(stations.app, name="stations")
 app.add_typer(notify.subscriptions_app, name="subscriptions")
 app.command("ingest")(ingest.ingest)
-app.command("simulate")(simulate.simulate)
+app.add_typer(simulate.app, name="simulate")
+app.add_typer(hj212.gateway_app, name="gateway")
+app.add_typer(hj212.hj212_app, name="hj212")
 app.command("sink")(sink.sink)
 app.command("up")(up.up)
 app.add_typer(topics.app, name="topics")

@@ -110,6 +110,33 @@ class Settings(BaseModel):
     replay_influx_bucket: str = Field(
         "envmon_replay", description="v2 bucket of replay-* namespaces' points (tag run=<id>)"
     )
+    # HJ 212-2017 gateway (envmon gateway hj212; docs/hj212.md)
+    hj212_host: str = Field("0.0.0.0", description="gateway listen address (loggers connect here)")
+    hj212_port: int = Field(9212, ge=0, le=65535, description="gateway TCP port")
+    hj212_health_port: int = Field(
+        8789, ge=0, le=65535, description="gateway's health and metrics port"
+    )
+    hj212_devices_file: Path | None = Field(
+        None, description="HJ 212 device map YAML (MN, password, units); bundled demo if unset"
+    )
+    hj212_max_segment: int = Field(
+        1024, ge=1, le=9999, description="largest data segment accepted, bytes (HJ 212: 1024)"
+    )
+    hj212_max_connections_per_ip: int = Field(
+        16, ge=1, le=10_000, description="open connections per peer address"
+    )
+    hj212_idle_timeout_s: float = Field(
+        600, gt=0, le=86_400, description="close a connection silent this long"
+    )
+    hj212_read_buffer_bytes: int = Field(
+        65_536, ge=1024, le=16 << 20, description="bytes read per connection at a time"
+    )
+    hj212_split_timeout_s: float = Field(
+        120, gt=0, le=3600, description="wait this long for the missing parts of a split record"
+    )
+    hj212_lenient_terminator: bool = Field(
+        False, description="also end frames with a lone LF or CR (non-conforming loggers)"
+    )
 
     @field_validator("timezone")
     @classmethod

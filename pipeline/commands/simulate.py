@@ -1,15 +1,24 @@
-"""``envmon simulate``: realistic readings into the broker — real time, accelerated or backfill."""
+"""``envmon simulate``: realistic readings into the broker — real time, accelerated or backfill —
+and ``envmon simulate hj212``: data loggers speaking HJ 212-2017 to a gateway.
+
+``simulate`` is a group whose first word picks the subcommand: ``air``, ``water``, ``all`` (the
+readings simulator; the default, so ``envmon simulate --seed 3`` still works) or ``hj212``.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import signal
 import time
-from enum import StrEnum
 from pathlib import Path
 
+import click
 import typer
+from typer.core import TyperGroup
 
 from pipeline.commands.common import fail, load_registry, progress_bar, stop_on_sigterm
 from pipeline.commands.config import settings_of
+from pipeline.commands.hj212 import load_devices
 from pipeline.kafka.producer import ProducerError, open_producer
 from pipeline.registry import Registry
 from pipeline.sources.publish import Publisher
@@ -22,15 +31,27 @@ FUTURE_TOLERANCE_MS = 10 * 60_000  # readings further ahead of the clock are rej
 PACED_CHUNK_S = 60
 
 
-class Kind(StrEnum):
-    air = "air"
-    water = "water"
-    all = "all"
+KINDS = ("air", "water", "all")
+
+
+class _KindFirst(TyperGroup):
+    """Without a subcommand name first, ``all`` is meant: ``envmon simulate [options]``."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not args or (args[0] not in self.commands and args[0] not in ("--help", "-h")):
+            args = ["all", *args]
+        return super().parse_args(ctx, args)
+
+
+app = typer.Typer(
+    cls=_KindFirst,
+    help="Simulated stations: readings straight into the broker (air, water, all — the "
+    "default), or HJ 212 data loggers talking to a gateway (hj212).",
+)
 
 
 def simulate(
     ctx: typer.Context,
-    kind: Kind = typer.Argument(Kind.all, help="air, water or all."),
     seed: int = typer.Option(0, min=0, help="Same seed, same readings."),
     stations: int = typer.Option(0, min=0, help="Add N synthetic air micro-stations (per minute)."),
     sections: int = typer.Option(0, min=0, help="Add N synthetic river sections."),
@@ -54,6 +75,7 @@ def simulate(
     station's readings of an hour as one envelope; otherwise it paces by event time.
     """
     settings = settings_of(ctx)
+    kind = ctx.info_name or "all"
     stop_on_sigterm()
     now_ms = int(time.time() * 1000)
     try:
@@ -72,7 +94,7 @@ def simulate(
     plan = SimPlan(
         seed=seed,
         registry=registry,
-        kinds=kinds_of(kind.value),
+        kinds=kinds_of(kind),
         start_ms=t0,
         end_ms=t1,
         faults=FaultConfig() if faults else FaultConfig.disabled(),
@@ -93,6 +115,72 @@ def simulate(
         f"({c.malformed:,} malformed on purpose)",
         err=True,
     )
+
+
+for _kind in KINDS:
+    app.command(_kind, help=f"Readings of {_kind} stations. {simulate.__doc__}")(simulate)
+
+
+@app.command("hj212")
+def hj212(
+    ctx: typer.Context,
+    connect: str = typer.Option(..., help="The gateway, HOST:PORT."),
+    stations: int = typer.Option(0, min=0, help="The first N devices of the device map; 0 all."),
+    interval: float = typer.Option(30.0, min=0.01, help="Real-time data every S seconds."),
+    count: int = typer.Option(0, min=0, help="Real-time frames per device, then stop; 0 never."),
+    hourly: bool = typer.Option(True, help="Hourly data (2061) at each new clock hour."),
+    split: int = typer.Option(0, min=0, help="Hourly records in parts of N factor codes."),
+    timeout: float = typer.Option(10.0, min=0.01, help="Seconds to wait for an answer."),
+    retries: int = typer.Option(3, min=0, help="Resends without an answer (HJ 212: 3)."),
+    flag_rate: float = typer.Option(0.05, min=0, max=1, help="Share of values not flagged N."),
+    drop_ack_rate: float = typer.Option(0.0, min=0, max=1, help="Share of answers ignored."),
+    bad_crc_rate: float = typer.Option(0.0, min=0, max=1, help="Share of frames with a bad CRC."),
+    seed: int = typer.Option(0, min=0, help="Same seed, same values."),
+) -> None:
+    """HJ 212-2017 data loggers for the devices of the device map (ENVMON_HJ212_DEVICES_FILE):
+    real-time data, hourly records, split packets, resends when no answer arrives."""
+    from pipeline.hj212.device import Fleet, SimConfig, SimulatedDevice, ValueSource
+
+    host, sep, port_text = connect.rpartition(":")
+    if not sep or not host or not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        raise fail(f"--connect: {connect!r} is not HOST:PORT")
+    settings = settings_of(ctx)
+    devices = list(load_devices(settings).devices.values())
+    devices = devices[:stations] if stations else devices
+    config = SimConfig(
+        interval_s=interval,
+        hourly=hourly,
+        split_codes=split,
+        timeout_s=timeout,
+        retries=retries,
+        flag_rate=flag_rate,
+        drop_ack_rate=drop_ack_rate,
+        bad_crc_rate=bad_crc_rate,
+        count=count,
+        seed=seed,
+    )
+    values = ValueSource(load_registry(settings), (d.station for d in devices), seed)
+    fleet = Fleet([SimulatedDevice(d, values, config, i) for i, d in enumerate(devices)])
+    typer.echo(f"{len(devices)} HJ 212 devices -> {host}:{port_text}", err=True)
+    try:
+        asyncio.run(_run_fleet(fleet, host, int(port_text)))
+    except OSError as exc:
+        raise fail(f"--connect {connect}: {exc.strerror or exc}", 1) from None
+    t = fleet.totals()
+    typer.echo(
+        f"sent {t.frames:,} frames ({t.sends:,} sends): {t.acked:,} answered, "
+        f"{t.unanswered:,} unanswered, {t.dropped_acks:,} answers dropped, "
+        f"{t.bad_crcs:,} bad CRCs on purpose",
+        err=True,
+    )
+
+
+async def _run_fleet(fleet: object, host: str, port: int) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await fleet.run(host, port, stop)  # type: ignore[attr-defined]
 
 
 def _speed(text: str, t1: int | None) -> float | None:

@@ -10,11 +10,20 @@ from __future__ import annotations
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Protocol
 
-from pipeline.sinks.metrics import SinkMetrics
+
+class HealthSource(Protocol):
+    """What the endpoint reads: the sink's metrics, or another service's (the HJ 212 gateway)."""
+
+    def health(self) -> dict[str, object]: ...
+
+    def prometheus(self) -> str: ...
 
 
-def serve_health(metrics: SinkMetrics, host: str, port: int) -> ThreadingHTTPServer:
+def serve_health(
+    metrics: HealthSource, host: str, port: int, name: str = "sink"
+) -> ThreadingHTTPServer:
     """Start the endpoint (``port`` 0: any free port, see ``server.server_port``); stop it
     with ``server.shutdown()``."""
 
@@ -40,5 +49,5 @@ def serve_health(metrics: SinkMetrics, host: str, port: int) -> ThreadingHTTPSer
 
     server = ThreadingHTTPServer((host, port), Handler)
     server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, name="sink-health", daemon=True).start()
+    threading.Thread(target=server.serve_forever, name=f"{name}-health", daemon=True).start()
     return server
