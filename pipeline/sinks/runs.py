@@ -30,7 +30,7 @@ def influx_target(settings: Settings) -> Settings:
 def run_tag(run: str) -> str:
     """``,run=<id>`` as a line-protocol tag (escaped by the shared encoder)."""
     line = encode("m", {"run": run}, {"f": 1}, 0)
-    tag = line[len("m") : line.index(" ")]
+    tag = line[len("m") : _tags_end(line)]
     if not tag:
         raise LineProtocolError(f"replay id {run!r} cannot be a tag value")
     return tag
@@ -54,10 +54,16 @@ def tagged(routes: dict[str, Route], namespace: str) -> dict[str, Route]:
     }
 
 
-def _insert(line: str, tag: str) -> str:
-    """The tag appended to the line's tag set: before its first unescaped space (the encoder
-    escapes spaces in names and tags with a backslash and refuses backslashes in values)."""
+def _tags_end(line: str) -> int:
+    """Where a line's measurement and tags end: its first unescaped space (the encoder escapes
+    spaces in names and tags with a backslash and refuses backslashes in values)."""
     i = line.index(" ")
     while line[i - 1] == "\\":
         i = line.index(" ", i + 1)
+    return i
+
+
+def _insert(line: str, tag: str) -> str:
+    """The tag appended to the line's tag set."""
+    i = _tags_end(line)
     return line[:i] + tag + line[i:]
