@@ -9,7 +9,7 @@ import typer
 
 from dashboards.build import JSON_DIR, render, to_text, write
 from dashboards.context import Context
-from dashboards.grafana import ProvisionError, Provisioner, connect, export
+from dashboards.grafana import Provisioner, ProvisionError, connect, export
 from dashboards.sites import write_sites
 from dashboards.text import LANGUAGES, Language
 from pipeline.commands.common import fail, load_registry

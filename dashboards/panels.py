@@ -29,7 +29,7 @@ from grafana_foundation_sdk.models.dashboard import (
 )
 
 from dashboards.influxql import DATASOURCE, Query
-from dashboards.styles import steps
+from dashboards.styles import aqi_level_mappings, aqi_level_thresholds, aqi_thresholds, steps
 from dashboards.text import Say
 
 TAG = "envmon"
@@ -381,3 +381,29 @@ def ranking_table(
         w=w,
         h=h,
     )
+
+
+def aqi_summary(say: Say, source: str, aqi_title: str, h: int) -> list[stat.Panel]:
+    """Three stats of the latest hourly AQI of ``source`` (``FROM "air_aqi" WHERE …``): the AQI
+    and the level in the standard's colours, and the primary pollutant."""
+    return [
+        big_number(
+            aqi_title,
+            [Query("A", f'SELECT last("aqi") AS "AQI" {source}')],
+            thresholds=aqi_thresholds(),
+            h=h,
+        ),
+        big_number(
+            say("空气质量级别", "AQI level"),
+            [Query("A", f'SELECT last("level") AS "level" {source}')],
+            thresholds=aqi_level_thresholds(),
+            mappings=aqi_level_mappings(say),
+            h=h,
+        ),
+        big_number(
+            say("首要污染物", "Primary pollutant"),
+            [Query("A", f'SELECT last("primary") AS "primary" {source}')],
+            text=True,
+            h=h,
+        ),
+    ]

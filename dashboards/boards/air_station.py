@@ -34,34 +34,8 @@ def build(ctx: Context) -> Board:
         say("站点", "Station"),
         """SHOW TAG VALUES FROM "air_aqi" WITH KEY = "subject" WHERE "scope" = 'station'""",
     )
-    board.add(
-        panels.big_number(
-            say("小时 AQI", "Hourly AQI"),
-            [Query("A", f'SELECT last("aqi") AS "AQI" {STATION_HOUR}')],
-            thresholds=styles.aqi_thresholds(),
-            w=4,
-            h=6,
-        )
-    )
-    board.add(
-        panels.big_number(
-            say("空气质量级别", "AQI level"),
-            [Query("A", f'SELECT last("level") AS "level" {STATION_HOUR}')],
-            thresholds=styles.aqi_level_thresholds(),
-            mappings=styles.aqi_level_mappings(say),
-            w=4,
-            h=6,
-        )
-    )
-    board.add(
-        panels.big_number(
-            say("首要污染物", "Primary pollutant"),
-            [Query("A", f'SELECT last("primary") AS "primary" {STATION_HOUR}')],
-            text=True,
-            w=4,
-            h=6,
-        )
-    )
+    for panel in panels.aqi_summary(say, STATION_HOUR, say("小时 AQI", "Hourly AQI"), h=6):
+        board.add(panel)
     board.add(
         panels.time_series(
             say("AQI 与分指数", "AQI and IAQI per pollutant"),

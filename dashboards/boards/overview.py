@@ -50,34 +50,8 @@ def build(ctx: Context) -> Board:
             h=14,
         )
     )
-    board.add(
-        panels.big_number(
-            say("城市 AQI", "City AQI"),
-            [Query("A", f'SELECT last("aqi") AS "AQI" {CITY_HOUR}')],
-            thresholds=styles.aqi_thresholds(),
-            w=4,
-            h=7,
-        )
-    )
-    board.add(
-        panels.big_number(
-            say("空气质量级别", "AQI level"),
-            [Query("A", f'SELECT last("level") AS "level" {CITY_HOUR}')],
-            thresholds=styles.aqi_level_thresholds(),
-            mappings=styles.aqi_level_mappings(say),
-            w=4,
-            h=7,
-        )
-    )
-    board.add(
-        panels.big_number(
-            say("首要污染物", "Primary pollutant"),
-            [Query("A", f'SELECT last("primary") AS "primary" {CITY_HOUR}')],
-            text=True,
-            w=4,
-            h=7,
-        )
-    )
+    for panel in panels.aqi_summary(say, CITY_HOUR, say("城市 AQI", "City AQI"), h=7):
+        board.add(panel)
     board.add(
         panels.ranking_table(
             say,

@@ -22,8 +22,8 @@ def up(
     ),
 ) -> None:
     """Start the whole pipeline on this machine: broker (bundled Tansu unless
-    ENVMON_KAFKA_BOOTSTRAP is set), InfluxDB, topics, worker, sink, archive, notifier and
-    simulator; print where each listens. Ctrl-C stops everything."""
+    ENVMON_KAFKA_BOOTSTRAP is set), InfluxDB, topics, worker, sink, archive, notifier,
+    HJ 212 gateway and simulator; print where each listens. Ctrl-C stops everything."""
     settings = settings_of(ctx)
     stop_on_sigterm()
     console = Console()

@@ -157,6 +157,7 @@ class Stack:
             port_option="--web-port",
             subscriptions=env["ENVMON_SUBSCRIPTIONS_FILE"],
         )
+        self._start_gateway(env)
         self._start_simulator(env)
 
     def _start_worker(self, env: dict[str, str]) -> None:
@@ -189,6 +190,18 @@ class Stack:
             env,
             lambda: http_status(f"{base}/health") == 200,
             urls={"health": f"{base}/health", "metrics": f"{base}/metrics", **urls},
+        )
+
+    def _start_gateway(self, env: dict[str, str]) -> None:
+        """The HJ 212 gateway: on ENVMON_HJ212_HOST/PORT when set, else a free loopback port."""
+        given = self.settings.model_fields_set
+        host = self.settings.hj212_host if "hj212_host" in given else "127.0.0.1"
+        port = self.settings.hj212_port if "hj212_port" in given else free_port()
+        self._start_with_health(
+            "gateway",
+            ["gateway", "hj212", "--host", host, "--port", str(port)],
+            env,
+            hj212=f"tcp://{host}:{port}",
         )
 
     def _start_simulator(self, env: dict[str, str]) -> None:

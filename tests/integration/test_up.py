@@ -1,5 +1,5 @@
 """`envmon up` end to end: the whole stack on one machine, readings through broker, worker and
-sink into InfluxDB, alerts to the notifier's log channel, the archive up, a second
+sink into InfluxDB, alerts to the notifier's log channel, archive and HJ 212 gateway up, a second
 stack refused, no secret in any log, and Ctrl-C (SIGINT) leaves no process of the tree behind."""
 
 from __future__ import annotations
@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -144,11 +145,11 @@ def test_up_runs_the_stack_and_ctrl_c_stops_everything(
     stack: Stack, read_topic: TopicReader
 ) -> None:
     children = stack.state["children"]
-    parts = {"broker", "influxd", "worker", "sink", "archive", "notifier", "simulator"}
+    parts = {"broker", "influxd", "worker", "sink", "archive", "notifier", "gateway", "simulator"}
     assert parts <= set(children)
     assert set(children.values()) <= stack.tree
     urls = stack.state["urls"]
-    for part in ("worker", "sink", "archive", "notifier"):
+    for part in ("worker", "sink", "archive", "notifier", "gateway"):
         with urllib.request.urlopen(urls[part]["health"], timeout=5) as response:
             assert response.status == 200, part
 
@@ -169,6 +170,8 @@ def test_up_runs_the_stack_and_ctrl_c_stops_everything(
     assert "type: log" in (stack.state_dir / "subscriptions.yaml").read_text("utf-8")
     notified = _wait_for_line(stack.state_dir / "logs" / "notifier.log", "subscriber=log")
     assert any(a["alert_id"] in notified for a in alerts), notified
+    host, port = urls["gateway"]["hj212"].removeprefix("tcp://").split(":")
+    socket.create_connection((host, int(port)), timeout=5).close()
     influx_url = urls["influxd"]["url"]
     assert _count_points(influx_url, '"raw"."air_reading"') >= 5 * 60 * 3
     assert _count_points(influx_url, '"water_quality"') >= 1

@@ -242,7 +242,8 @@ def test_published_ports_are_unique_and_the_worker_scales() -> None:
     for name, service in services().items():
         for port in service.get("ports", []):
             bind, host, _container = port.split(":")
-            assert bind == "127.0.0.1", (name, port)  # HOST_BIND's default: this machine only
+            # HOST_BIND's default: this machine only; HJ 212 loggers connect from the field
+            assert bind == ("0.0.0.0" if name == "gateway" else "127.0.0.1"), (name, port)
             assert host not in published, f"{name} and {published.get(host)} publish {host}"
             published[host] = name
     assert {published.get(p) for p in ("9092", "8086", "3000")} == {"kafka", "influxdb", "grafana"}
@@ -333,3 +334,15 @@ def test_grafana_is_provisioned_with_envmons_files() -> None:
         for ref in (r for text in strings(document) for r in references(text)):  # from its env
             assert grafana["environment"].get(ref.name), f"{path.name}: {ref.name} not passed"
     assert grafana["environment"]["ENVMON_INFLUX_URL"] == "http://influxdb:8086"
+
+
+def test_the_gateway_listens_where_it_is_published() -> None:
+    gateway = services()["gateway"]
+    assert resolve_envmon(gateway["command"]) == "envmon gateway hj212"
+    port = gateway["command"][gateway["command"].index("--port") + 1]
+    assert gateway["ports"] == [f"0.0.0.0:9212:{port}"]
+    assert gateway["command"][gateway["command"].index("--host") + 1] == "0.0.0.0"
+    mounts = dict(v.split(":")[:2] for v in gateway["volumes"])
+    devices = gateway["environment"]["ENVMON_HJ212_DEVICES_FILE"]
+    host_file = next(h for h, c in mounts.items() if c == devices)
+    assert (ROOT / host_file).is_file()
