@@ -55,26 +55,16 @@ def test_unhealthy_endpoints_are_named(server: str, capsys: pytest.CaptureFixtur
     assert f"unhealthy: http://127.0.0.1:{port}/health" in capsys.readouterr().err
 
 
-def test_default_is_the_workers_port_from_the_settings(server: str) -> None:
-    port = server.rsplit(":", 1)[1]
+def _probe_with(port: str) -> subprocess.CompletedProcess[str]:
+    """``python -m pipeline.stack.probe`` without URLs, ENVMON_WORKER_WEB_PORT set to ``port``."""
     env = {"ENVMON_WORKER_WEB_PORT": port, "PATH": "/usr/bin:/bin"}
-    ok = subprocess.run([sys.executable, "-m", "pipeline.stack.probe"], env=env, timeout=30)
-    assert ok.returncode == 0
-    env["ENVMON_WORKER_WEB_PORT"] = str(_closed_port())
-    down = subprocess.run(
-        [sys.executable, "-m", "pipeline.stack.probe"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    argv = [sys.executable, "-m", "pipeline.stack.probe"]
+    return subprocess.run(argv, env=env, capture_output=True, text=True, timeout=30)
+
+
+def test_default_is_the_workers_port_from_the_settings(server: str) -> None:
+    assert _probe_with(server.rsplit(":", 1)[1]).returncode == 0
+    down = _probe_with(str(_closed_port()))
     assert down.returncode == 1 and "unhealthy" in down.stderr
-    env["ENVMON_WORKER_WEB_PORT"] = "http"
-    bad = subprocess.run(
-        [sys.executable, "-m", "pipeline.stack.probe"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    bad = _probe_with("http")
     assert bad.returncode == 1 and "ENVMON_WORKER_WEB_PORT" in bad.stderr
