@@ -39,8 +39,9 @@ ENV PATH=/opt/envmon/bin:$PATH \
     ENVMON_TABLE_STORE=rocksdb
 WORKDIR /var/lib/envmon
 USER envmon:envmon
-# worker web (health, metrics), sink health, notifier web (health, acknowledge links)
-EXPOSE 6066 8787 8788
+# worker web, sink health, notifier web (acknowledge links), gateway health, archive health
+# (compose's choices), and HJ 212 over TCP
+EXPOSE 6066 8787 8788 8789 8790 9212
 # Probes the worker's /health (the default command); compose sets each service's own probe.
 HEALTHCHECK --interval=15s --timeout=5s --start-period=60s --retries=3 \
     CMD ["python", "-m", "pipeline.stack.probe"]
