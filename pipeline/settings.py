@@ -86,16 +86,6 @@ class Settings(BaseModel):
         10, gt=0, le=300, description="consumer group session"
     )
     state_dir: Path = Field(Path(".envmon"), description="state of the one-machine stack")
-    # Archive and replay (envmon archive, envmon replay; docs/replay.md)
-    archive_dir: Path = Field(
-        Path(".envmon/archive"), description="daily files of raw readings and dead letters"
-    )
-    replay_influx_database: str = Field(
-        "envmon_replay", description="v1 database of replay-* namespaces' points (tag run=<id>)"
-    )
-    replay_influx_bucket: str = Field(
-        "envmon_replay", description="v2 bucket of replay-* namespaces' points (tag run=<id>)"
-    )
     # Notifier (envmon notify): subscriptions, outbox, web endpoint, acknowledge links
     subscriptions_file: Path | None = Field(None, description="the notifier's subscriptions YAML")
     notifier_outbox: Path | None = Field(
