@@ -209,9 +209,11 @@ class Notifier:
         await consumer.seek_to_beginning(*partitions)
         end = await consumer.end_offsets(partitions)
         deadline = time.monotonic() + 15
-        while time.monotonic() < deadline and any(
-            await consumer.position(tp) < end[tp] for tp in partitions
-        ):
+
+        async def behind() -> bool:
+            return any([await consumer.position(tp) < end[tp] for tp in partitions])
+
+        while time.monotonic() < deadline and await behind():
             self._apply_silences(await consumer.getmany(timeout_ms=200))
 
     async def _follow_silences(self, consumer: AIOKafkaConsumer) -> None:

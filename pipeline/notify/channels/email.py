@@ -71,6 +71,8 @@ class Email:
                 else exc.smtp_error
             )
             raise DeliveryError(f"SMTP {exc.smtp_code}: {text}", exc.smtp_code < 500) from None
+        except smtplib.SMTPNotSupportedError as exc:  # e.g. no AUTH offered: a setup problem
+            raise DeliveryError(f"{type(exc).__name__}: {exc}", False) from None
         except smtplib.SMTPRecipientsRefused as exc:
             raise DeliveryError(f"recipients refused: {exc.recipients}", False) from None
         except (smtplib.SMTPException, OSError) as exc:
