@@ -9,11 +9,16 @@ Line protocol has no way to carry a newline, carriage return or tab in a name, t
 and InfluxDB versions read a backslash there differently; such input raises
 :class:`LineProtocolError` instead of writing a point with other tags than meant. Non-finite
 floats raise too (InfluxDB stores no NaN or infinity).
+
+Speed (``bench/bench_sink.py``): a line is a cached *series* (measurement and tags, escaped
+once per distinct tag set: tags are bounded sets by design) and its fields, whose escaped keys
+are cached too; :func:`field_set` formats them in one loop without a call per field. A hot
+measurement may write its fixed fields itself: literal keys, ``int`` values (typed by the
+message schema), strings through :func:`quoted`, the rest through :func:`field_set`.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from functools import lru_cache
 
@@ -23,6 +28,7 @@ _MEASUREMENT = str.maketrans({",": r"\,", " ": r"\ "})
 _KEY = str.maketrans({",": r"\,", "=": r"\=", " ": r"\ "})
 _STRING = str.maketrans({'"': r"\"", "\\": r"\\"})
 _UNREPRESENTABLE = frozenset("\\\n\r\t")
+_CACHE_SIZE = 8192  # distinct tag sets and field keys kept escaped
 
 
 class LineProtocolError(ValueError):
@@ -35,33 +41,79 @@ def _checked(text: str) -> str:
     return text
 
 
-# Names, keys and tag values come from small sets (stations, districts, field names): cached.
-@lru_cache(maxsize=256)
-def _measurement(name: str) -> str:
-    return _checked(name).translate(_MEASUREMENT)
-
-
-@lru_cache(maxsize=8192)
 def _key(text: str) -> str:
     """A tag key, tag value or field key, escaped."""
     return _checked(text).translate(_KEY)
 
 
-def _field(key: str, value: FieldValue) -> str:
-    kind = value.__class__
-    if kind is float:
-        if not math.isfinite(value):  # type: ignore[arg-type]
-            raise LineProtocolError(f"field {key!r} is {value}; InfluxDB stores finite numbers")
-        return f"{_key(key)}={value!r}"
-    if kind is int:
-        return f"{_key(key)}={value}i"
-    if kind is str:
-        if '"' in value or "\\" in value:  # type: ignore[operator]
-            value = value.translate(_STRING)  # type: ignore[union-attr]
-        return f'{_key(key)}="{value}"'
-    if kind is bool:
-        return f"{_key(key)}={'true' if value else 'false'}"
-    raise LineProtocolError(f"field {key!r} has unsupported type {kind.__name__}")
+class _FieldKeys(dict[str, str]):
+    """Field key -> ``escaped_key=``, computed on first use; bounded (keys can come from
+    message data, e.g. the pollutants of a concentrations map)."""
+
+    def __missing__(self, key: str) -> str:
+        if len(self) >= _CACHE_SIZE:
+            self.clear()
+        escaped = self[key] = _key(key) + "="
+        return escaped
+
+
+_field_keys = _FieldKeys()
+
+
+def series(measurement: str, tags: Mapping[str, str | None]) -> str:
+    """``measurement,tag=value,…`` escaped, tags sorted by key, empty and ``None`` ones left
+    out: the head of every line of that series."""
+    return _series(measurement, tuple(tags.items()))
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _series(measurement: str, tags: tuple[tuple[str, str | None], ...]) -> str:
+    head = _checked(measurement).translate(_MEASUREMENT)
+    for key, value in sorted(tags):
+        if value:
+            head += f",{_key(key)}={_key(value)}"
+    return head
+
+
+def quoted(text: str) -> str:
+    """A string field value: ``"text"`` with ``"`` and ``\\`` escaped."""
+    if '"' in text or "\\" in text:
+        text = text.translate(_STRING)
+    return f'"{text}"'
+
+
+def field_set(values: Mapping[str, FieldValue | None]) -> str:
+    """``key=value,…`` of the values that are not ``None`` ("" if none), in their order."""
+    keys = _field_keys
+    parts = []
+    append = parts.append
+    for key, value in values.items():
+        kind = value.__class__
+        if kind is str:
+            if '"' in value or "\\" in value:  # type: ignore[operator]
+                value = value.translate(_STRING)  # type: ignore[union-attr]
+            append(f'{keys[key]}"{value}"')
+        elif kind is float:
+            if value - value:  # type: ignore[operator]  # NaN for NaN and ±inf, else 0.0
+                raise LineProtocolError(f"field {key!r} is {value}; InfluxDB stores finite numbers")
+            append(f"{keys[key]}{value!r}")
+        elif kind is int:
+            append(f"{keys[key]}{value}i")
+        elif value is None:
+            continue
+        elif kind is bool:
+            append(f"{keys[key]}{'true' if value else 'false'}")
+        else:
+            raise LineProtocolError(f"field {key!r} has unsupported type {kind.__name__}")
+    return ",".join(parts)
+
+
+def line(head: str, values: Mapping[str, FieldValue | None], ts_ns: int) -> str:
+    """One line of series ``head`` (from :func:`series`), timestamp in ns since the epoch (UTC)."""
+    body = field_set(values)
+    if not body:
+        raise LineProtocolError(f"a point of {head!r} without fields")
+    return f"{head} {body} {ts_ns}"
 
 
 def encode(
@@ -71,11 +123,4 @@ def encode(
     ts_ns: int,
 ) -> str:
     """One line of line protocol, timestamp in nanoseconds since the epoch (UTC)."""
-    head = _measurement(measurement)
-    for key, value in sorted(tags.items()):
-        if value:
-            head += f",{_key(key)}={_key(value)}"
-    body = ",".join([_field(k, v) for k, v in fields.items() if v is not None])
-    if not body:
-        raise LineProtocolError(f"a {measurement!r} point without fields")
-    return f"{head} {body} {ts_ns}"
+    return line(series(measurement, tags), fields, ts_ns)

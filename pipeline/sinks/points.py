@@ -18,7 +18,6 @@ from typing import Any
 import msgspec
 
 from pipeline.messages import (
-    AirReading,
     AlertEvent,
     AqiMessage,
     DeadLetter,
@@ -28,10 +27,17 @@ from pipeline.messages import (
     Reject,
     RejectReason,
     WaterQualityMessage,
-    WaterReading,
 )
 from pipeline.registry import Registry, Station, StationKind
-from pipeline.sinks.lineprotocol import FieldValue, LineProtocolError, encode
+from pipeline.sinks.lineprotocol import (
+    FieldValue,
+    LineProtocolError,
+    encode,
+    field_set,
+    line,
+    quoted,
+    series,
+)
 from pipeline.topics import Topics
 
 NS_PER_MS = 1_000_000
@@ -52,40 +58,44 @@ def _reading_fields(reading: Reading[Any]) -> dict[str, FieldValue | None]:
     return fields
 
 
-def air_reading(reading: AirReading, station: Station) -> str:
-    tags = {"station": station.id, "district": station.district}
-    return encode("air_reading", tags, _reading_fields(reading), reading.ts_ms * NS_PER_MS)
-
-
-def water_reading(reading: WaterReading, station: Station) -> str:
+def reading_series(station: Station) -> str:
+    """The series of a station's raw readings (``air_reading`` or ``water_reading``)."""
+    if station.kind is StationKind.AIR:
+        return series("air_reading", {"station": station.id, "district": station.district})
     tags = {"station": station.id, "district": station.district, "river": station.river}
-    return encode("water_reading", tags, _reading_fields(reading), reading.ts_ms * NS_PER_MS)
+    return series("water_reading", tags)
+
+
+def reading(head: str, reading: Reading[Any]) -> str:
+    """One raw reading as a point of series ``head`` (:func:`reading_series` of its station)."""
+    return line(head, _reading_fields(reading), reading.ts_ms * NS_PER_MS)
 
 
 def aqi(msg: AqiMessage) -> str:
-    tags = {
-        "scope": msg.scope,
-        "subject": msg.subject,
-        "district": msg.district.id if msg.district else None,
-        "report": msg.report,
-    }
-    fields: dict[str, FieldValue | None] = {
-        "aqi": msg.aqi,
-        "level": msg.level,
-        "category_zh": msg.category_zh,
-        "category_en": msg.category_en,
-        "color": msg.color,
-        "primary": ",".join(msg.primary),
-        "exceeding": ",".join(msg.exceeding),
-        "standard": msg.standard,
-        "period": msg.period_label,
-        "valid_stations": msg.valid_stations,
-        "name_zh": msg.name_zh,
-        "name_en": msg.name_en,
-    }
-    fields.update((f"iaqi_{key}", value) for key, value in msg.iaqi.items())
-    fields.update((key, float(value)) for key, value in msg.concentrations.items())
-    return encode("air_aqi", tags, fields, msg.period_start_ms * NS_PER_MS)
+    """The busiest result kind, so its fixed fields are one f-string (the ``int`` fields typed
+    by the message schema, strings :func:`quoted`); the pollutant maps go through ``field_set``."""
+    head = series(
+        "air_aqi",
+        {
+            "scope": msg.scope,
+            "subject": msg.subject,
+            "district": msg.district.id if msg.district else None,
+            "report": msg.report,
+        },
+    )
+    body = (
+        f"aqi={msg.aqi}i,level={msg.level}i,category_zh={quoted(msg.category_zh)},"
+        f"category_en={quoted(msg.category_en)},color={quoted(msg.color)},"
+        f"primary={quoted(','.join(msg.primary))},exceeding={quoted(','.join(msg.exceeding))},"
+        f"standard={quoted(msg.standard)},period={quoted(msg.period_label)},"
+        f"valid_stations={msg.valid_stations}i,"
+        f"name_zh={quoted(msg.name_zh)},name_en={quoted(msg.name_en)}"
+    )
+    pollutants = {f"iaqi_{key}": value for key, value in msg.iaqi.items()}
+    pollutants.update((key, float(value)) for key, value in msg.concentrations.items())
+    if pollutants:
+        body += "," + field_set(pollutants)
+    return f"{head} {body} {msg.period_start_ms * NS_PER_MS}"
 
 
 def water_quality(msg: WaterQualityMessage) -> str:
@@ -214,18 +224,28 @@ def _results(message_type: type[Any], to_lines: Callable[[Any], list[str]]) -> R
     return Route(Target.RESULTS, convert)
 
 
-def _readings(
-    kind: StationKind, registry: Registry, to_line: Callable[[Any, Station], str]
-) -> Route:
+class _Heads(dict[str, str]):
+    """Station id -> :func:`reading_series`, made on first use (stations are a bounded set)."""
+
+    def __init__(self, registry: Registry) -> None:
+        super().__init__()
+        self._stations = registry.stations
+
+    def __missing__(self, station: str) -> str:
+        head = self[station] = reading_series(self._stations[station])
+        return head
+
+
+def _readings(kind: StationKind, registry: Registry) -> Route:
     decoder: Decoder[Any] = Decoder(kind, registry)
-    stations = registry.stations
+    heads = _Heads(registry)
 
     def convert(raw: bytes) -> list[str]:
         readings = decoder.decode(raw)
         if isinstance(readings, Reject):
             raise Unconvertible(readings, dead_letter=False)
         try:
-            return [to_line(r, stations[r.station]) for r in readings]
+            return [reading(heads[r.station], r) for r in readings]
         except LineProtocolError as exc:
             raise Unconvertible(Reject(RejectReason.INFLUX_REJECTED, None, str(exc))) from None
 
@@ -241,8 +261,8 @@ def routes(topics: Topics, registry: Registry, seen: Counter[str]) -> dict[str, 
         return [dead_letter(letter)]
 
     return {
-        topics.air_readings: _readings(StationKind.AIR, registry, air_reading),
-        topics.water_readings: _readings(StationKind.WATER, registry, water_reading),
+        topics.air_readings: _readings(StationKind.AIR, registry),
+        topics.water_readings: _readings(StationKind.WATER, registry),
         topics.air_aqi: _results(AqiMessage, lambda m: [aqi(m)]),
         topics.water_quality: _results(WaterQualityMessage, lambda m: [water_quality(m)]),
         topics.rankings: _results(RankingMessage, ranking),

@@ -8,15 +8,19 @@ then the records InfluxDB rejected and those that yield no points go to ``{ns}.d
 only then are the batch's offsets committed. A crash replays at most the uncommitted batches,
 which overwrite the same points.
 
-While InfluxDB is away the write keeps the batch and retries with backoff; the next batch fills
-up, then every assigned partition is paused (bounded memory) and ``getmany`` keeps the group
-membership alive until the write goes through. The outage is logged once when it starts and
-once when it ends, with the number of failed attempts.
+When the next batch is full before the write is done, the loop waits for the write; aiokafka
+keeps at most one fetch per partition buffered meanwhile. If the write takes longer than a
+second (InfluxDB slow, or away: the write keeps the batch and retries with backoff), every
+assigned partition is paused (bounded memory; aiokafka drops the buffered fetches of paused
+partitions, which is why short waits do not pause) and ``getmany`` keeps the group membership
+alive until the write goes through. The outage is logged once when it starts and once when it
+ends, with the number of failed attempts.
 """
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import random
 import time
@@ -96,12 +100,16 @@ class Sink(ConsumerRebalanceListener):
     """``await Sink(settings, config).run(stop)`` consumes until ``stop`` is set."""
 
     def __init__(
-        self, settings: Settings, config: SinkConfig, writer: InfluxWriter | None = None
+        self,
+        settings: Settings,
+        config: SinkConfig,
+        writer: InfluxWriter | None = None,
+        group: str | None = None,  # default: group_id(namespace)
     ) -> None:
         self.settings = settings
         self.config = config
         self.topics = Topics(settings.namespace)
-        self.group = group_id(settings.namespace)
+        self.group = group or group_id(settings.namespace)
         self.metrics = SinkMetrics(settings.namespace, self.group)
         registry = Registry.load(settings.registry_file)
         # a replay namespace: points tagged run=<id>, into the replay database/bucket
@@ -128,6 +136,9 @@ class Sink(ConsumerRebalanceListener):
             await self.producer.start()
             self.consumer.subscribe(list(self.routes), listener=self)
             await self.consumer.start()
+            # What exists now (modules, registry, clients) lives as long as the sink: out of the
+            # collector's full passes, which the records of every batch would otherwise trigger
+            gc.freeze()
             reporter = asyncio.create_task(self._report_every())
             log.info("sink_started namespace=%s group=%s", self.settings.namespace, self.group)
             await self._consume(stop)
@@ -168,12 +179,15 @@ class Sink(ConsumerRebalanceListener):
             if due and self._inflight is None:
                 self._inflight = asyncio.create_task(self._deliver(batch))
                 self._batch = batch = Batch()
-            full = batch.points >= config.batch_points
-            self._pause(full)
-            if full:  # wait for the write; getmany keeps the group membership alive
-                await asyncio.wait({self._inflight}, timeout=1)  # type: ignore[arg-type]
-                await self.consumer.getmany(timeout_ms=0)
+                # getmany returns buffered records without yielding: start the write now
+                await asyncio.sleep(0)
+            if batch.points >= config.batch_points:  # full: wait for the write
+                done, _ = await asyncio.wait({self._inflight}, timeout=1)  # type: ignore[arg-type]
+                if not done:  # InfluxDB slow or away: pause, getmany keeps the membership
+                    self._pause(True)
+                    await self.consumer.getmany(timeout_ms=0)
                 continue
+            self._pause(False)
             wait = config.linger_s - age if batch else config.linger_s
             fetched = await self.consumer.getmany(
                 timeout_ms=max(10, int(wait * 1000)), max_records=config.batch_points - batch.points

@@ -7,10 +7,13 @@ from collections import Counter
 
 import msgspec
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pipeline.messages import DeadLetter, Reject, RejectReason, dead_letter_from
 from pipeline.registry import Registry
 from pipeline.sinks import points
+from pipeline.sinks.lineprotocol import encode
 from pipeline.sinks.points import NS_PER_MS, Target, Unconvertible, routes
 from pipeline.topics import Topics
 from tests.fixtures import sink_messages as m
@@ -32,6 +35,39 @@ def test_aqi_point() -> None:
     assert fields["name_zh"] == m.ODD_NAME
     assert (fields["aqi"], fields["level"], fields["iaqi_pm25"]) == (57, 2, 57)
     assert (fields["pm25"], fields["primary"], fields["exceeding"]) == (40.0, "pm25", "")
+
+
+@given(
+    st.text(st.characters(blacklist_categories=("Cs",))),
+    st.lists(st.text(st.characters(blacklist_categories=("Cs",)), max_size=3)),
+    st.dictionaries(st.sampled_from(["pm25", "o3", "co x"]), st.floats(-1e9, 1e9)),
+)
+def test_aqi_fast_path_writes_what_the_generic_encoder_writes(
+    text: str, primary: list[str], concentrations: dict[str, float]
+) -> None:
+    """``aqi`` formats its fixed fields itself; any string must come out as ``encode`` has it."""
+    msg = msgspec.structs.replace(
+        m.aqi(1), name_zh=text, color=text, primary=primary, concentrations=concentrations
+    )
+    fields = {
+        "aqi": msg.aqi,
+        "level": msg.level,
+        "category_zh": msg.category_zh,
+        "category_en": msg.category_en,
+        "color": text,
+        "primary": ",".join(primary),
+        "exceeding": "",
+        "standard": msg.standard,
+        "period": msg.period_label,
+        "valid_stations": 1,
+        "name_zh": text,
+        "name_en": msg.name_en,
+        "iaqi_pm25": 57,
+        "iaqi_pm10": 40,
+        **concentrations,
+    }
+    tags = {"scope": "station", "subject": "3305A", "district": "futian", "report": "hour"}
+    assert points.aqi(msg) == encode("air_aqi", tags, fields, msg.period_start_ms * NS_PER_MS)
 
 
 def test_city_aqi_has_no_district_tag() -> None:
