@@ -28,6 +28,7 @@ from pipeline.messages import (
     RejectReason,
     WaterQualityMessage,
 )
+from pipeline.messages.notify import AlertAck
 from pipeline.registry import Registry, Station, StationKind
 from pipeline.sinks.lineprotocol import (
     FieldValue,
@@ -162,6 +163,18 @@ def alert(event: AlertEvent) -> str:
     return encode("alert", tags, fields, event.event_ms * NS_PER_MS)
 
 
+def alert_ack(ack: AlertAck) -> str:
+    """An acknowledgement (``{ns}.alert-acks``) at its time: who took which alert on."""
+    tags = {"rule": ack.rule, "severity": ack.severity}
+    fields: dict[str, FieldValue | None] = {
+        "alert_id": ack.alert_id,
+        "by": ack.by,
+        "note": ack.note,
+        "source": ack.source,
+    }
+    return encode("alert_ack", tags, fields, ack.ack_ms * NS_PER_MS)
+
+
 def dead_letter(letter: DeadLetter) -> str:
     """One point per dead letter, so ``count`` sums to the dead letters by reason and source.
 
@@ -267,5 +280,6 @@ def routes(topics: Topics, registry: Registry, seen: Counter[str]) -> dict[str, 
         topics.water_quality: _results(WaterQualityMessage, lambda m: [water_quality(m)]),
         topics.rankings: _results(RankingMessage, ranking),
         topics.alerts: _results(AlertEvent, lambda m: [alert(m)]),
+        topics.alert_acks: _results(AlertAck, lambda m: [alert_ack(m)]),
         topics.deadletter: _results(DeadLetter, count),
     }
