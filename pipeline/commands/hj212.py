@@ -53,13 +53,15 @@ def decode(
     while True:
         chunk = stdin.read1(READ_SIZE)
         pieces = deframer.feed(chunk) if chunk else deframer.close()
-        outcomes = [receiver.receive(p) for p in pieces]
-        if not chunk:
-            outcomes += receiver.expire(float("inf"))  # the stream ended: parts still missing
-        for outcome in outcomes:
-            receiver.commit(outcome.keys)
+        for piece in pieces:
+            outcome = receiver.receive(piece)
+            receiver.commit(outcome.keys)  # nothing to deliver: a resend is a duplicate now
             rejected += not outcome.accepted
             out.write(json.dumps(describe(outcome), ensure_ascii=False) + "\n")
+        if not chunk:  # the stream ended: parts of split records still missing
+            for outcome in receiver.expire(float("inf")):
+                rejected += 1
+                out.write(json.dumps(describe(outcome), ensure_ascii=False) + "\n")
         if not chunk:
             break
     out.flush()

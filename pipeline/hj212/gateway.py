@@ -35,6 +35,7 @@ from pipeline.hj212.convert import to_reading
 from pipeline.hj212.devices import DeviceMap
 from pipeline.hj212.frame import Deframer
 from pipeline.hj212.metrics import GatewayMetrics
+from pipeline.hj212.packet import sniff_mn
 from pipeline.hj212.receiver import DedupeKey, Outcome, Receiver
 from pipeline.kafka.producer import ProducerError, ReadingProducer, open_producer
 from pipeline.messages import dead_letter_from, encode_reading
@@ -345,7 +346,7 @@ class Gateway:
         assert reject is not None
         self.metrics.frames_rejected += 1
         self.metrics.rejected_by_reason[reject.reason.value] += 1
-        mn = outcome.header.mn if outcome.header else None
+        mn = outcome.header.mn if outcome.header else sniff_mn(outcome.raw)
         log.warning(
             "frame_rejected peer=%s mn=%s reason=%s offset=%d bytes=%d detail=%r",
             where,

@@ -110,6 +110,15 @@ def parse_time(text: str, name: str) -> datetime:
         raise _Bad(RejectReason.BAD_DATATIME, name, f"{name}={text} is not a date") from None
 
 
+_SNIFF_MN = re.compile(rb"(?:^|;)\s*MN\s*=\s*([0-9A-Za-z_-]{1,24})\s*;")
+
+
+def sniff_mn(raw: bytes) -> str | None:
+    """The MN in bytes that failed validation, when one can be seen (to key dead letters)."""
+    match = _SNIFF_MN.search(raw)
+    return match.group(1).decode() if match else None
+
+
 def parse_frame(raw: bytes, max_segment: int = MAX_SEGMENT) -> Packet | Invalid:
     """Validate one frame as cut by the deframer (``##`` LLLL segment CCCC CR LF); never raises."""
     header = Header()

@@ -7,7 +7,7 @@ from datetime import datetime
 import pytest
 
 from pipeline.hj212.crc import crc16
-from pipeline.hj212.packet import BEIJING, Invalid, Packet, parse_frame
+from pipeline.hj212.packet import BEIJING, Invalid, Packet, parse_frame, sniff_mn
 from pipeline.hj212.response import encode_frame
 from pipeline.messages import RejectReason as R
 from tests.unit.hj212.vectors import AIR_RTD_2011, ALL, LEGACY_2005
@@ -215,3 +215,8 @@ def test_header_of_a_rejected_frame_is_kept() -> None:
     result = parse_frame(encode_frame(HEAD.replace("CN=2011", "CN=9015") + CP))
     assert isinstance(result, Invalid) and result.header is not None
     assert result.header.mn == "440300A0990001A000000009"
+
+
+def test_mn_of_a_frame_that_failed_validation() -> None:
+    assert sniff_mn(AIR_RTD_2011.replace(b"8D01", b"0000")) == "440300A0990001A000000009"
+    assert sniff_mn(b"##0010QN=1;MN=;CP=") is None
