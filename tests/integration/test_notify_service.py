@@ -19,7 +19,8 @@ from pipeline.settings import Settings
 from pipeline.topics import Topics
 from tests.fixtures.notify_process import NotifierProcess, alert_record
 from tests.fixtures.receivers import HttpReceiver, webhook_responder
-from tests.fixtures.sink_process import produce, wait_for
+from tests.fixtures.servers import InfluxDB
+from tests.fixtures.sink_process import produce, rows, v1_settings, wait_for
 from tests.integration.conftest import TopicReader
 from tests.unit.notify.conftest import event
 
@@ -44,8 +45,13 @@ def post(url: str, note: str = "") -> int:
 
 
 def test_ack_link_silences_and_commands(
-    settings: Settings, topics: Topics, tmp_path: Path, read_topic: TopicReader
+    settings: Settings,
+    topics: Topics,
+    tmp_path: Path,
+    read_topic: TopicReader,
+    influxdb: InfluxDB,
 ) -> None:
+    settings = v1_settings(settings, influxdb)  # the `notifier` measurement goes there
     with HttpReceiver(webhook_responder(HOOK)) as receiver:
         subs = tmp_path / "subs.yaml"
         subs.write_text(SUBS.format(url=receiver.url), "utf-8")
@@ -135,3 +141,10 @@ def test_ack_link_silences_and_commands(
             assert tested.returncode == 0, tested.stderr
             assert any(r.json()["kind"] == "test" for r in receiver.taken())
             assert notifier.stop() == 0
+        points = rows(
+            influxdb,
+            settings.influx_database,
+            'SELECT last("delivered") AS d, last("pending") AS p FROM "notifier" '
+            "WHERE \"channel\" = 'webhook'",
+        )
+        assert points and points[0]["d"] >= 6

@@ -59,3 +59,21 @@ async def test_ack_link(tmp_path: Path) -> None:
         int((T0 + 3599) * 1000),
     )
     outbox.close()
+
+
+def test_metrics_renderings() -> None:
+    metrics = NotifierMetrics("env", "envmon-notify-env")
+    metrics.add("delivered", "webhook", 3)
+    metrics.add("failed", "email")
+    metrics.pending["webhook"] = 2
+    assert metrics.points(7) == [
+        "notifier,channel=email,namespace=env delivered=0i,failed=1i,retried=0i,suppressed=0i,"
+        "pending=0i 7",
+        "notifier,channel=webhook,namespace=env delivered=3i,failed=0i,retried=0i,suppressed=0i,"
+        "pending=2i 7",
+    ]
+    assert 'envmon_notifier_delivered_total{namespace="env",channel="webhook"} 3' in (
+        metrics.prometheus()
+    )
+    health = metrics.health()
+    assert (health["delivered"], health["failed"], health["pending"]) == (3, 1, 2)
