@@ -53,6 +53,10 @@ class Topics:
         return self._t("water.quality")
 
     @property
+    def qc(self) -> str:
+        return self._t("qc")
+
+    @property
     def rankings(self) -> str:
         return self._t("rankings")
 
@@ -84,6 +88,7 @@ class Topics:
             TopicSpec(self.air_aqi, TopicRole.RESULT, "hourly and daily AQI per scope"),
             TopicSpec(self.air_periods, TopicRole.RAW, "closed station hours and days (internal)"),
             TopicSpec(self.water_quality, TopicRole.RESULT, "water class per reading"),
+            TopicSpec(self.qc, TopicRole.RESULT, "QC-flagged values with their flags"),
             TopicSpec(self.rankings, TopicRole.RESULT, "ranking snapshots"),
             TopicSpec(self.rankings_inputs, TopicRole.RAW, "inputs of the rankings (internal)"),
             TopicSpec(self.alerts, TopicRole.RESULT, "alert transitions"),

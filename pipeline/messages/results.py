@@ -77,6 +77,21 @@ class WaterQualityMessage(_Result, frozen=True, kw_only=True):
     values: dict[str, float]
 
 
+class QcFlagMessage(_Result, frozen=True, kw_only=True):
+    """One accepted value that quality control flagged (``{ns}.qc``): it is kept, with its flags,
+    and left out of every mean."""
+
+    station: str
+    name_zh: str
+    name_en: str
+    district: Named
+    kind: Literal["air", "water"]
+    parameter: str  # value key, e.g. "pm25", "nh3n"
+    value: float  # in the schema's unit
+    flags: list[str]  # e.g. ["spike"], ["device", "range"]
+    ts_ms: int  # the reading's event time
+
+
 Board = Literal[
     "district_aqi_hour",
     "district_composite_mtd",

@@ -22,6 +22,7 @@ from pipeline.messages import (
     AqiMessage,
     DeadLetter,
     Decoder,
+    QcFlagMessage,
     RankingMessage,
     Reading,
     Reject,
@@ -175,6 +176,16 @@ def alert_ack(ack: AlertAck) -> str:
     return encode("alert_ack", tags, fields, ack.ack_ms * NS_PER_MS)
 
 
+def qc(msg: QcFlagMessage) -> list[str]:
+    """One point per flag of a QC-flagged value (``flag`` is a tag, so a value with two flags
+    makes two series at one time)."""
+    tags = {"station": msg.station, "district": msg.district.id, "parameter": msg.parameter}
+    fields: dict[str, FieldValue | None] = {"value": float(msg.value), "kind": msg.kind}
+    return [
+        encode("qc", {**tags, "flag": flag}, fields, msg.ts_ms * NS_PER_MS) for flag in msg.flags
+    ]
+
+
 def dead_letter(letter: DeadLetter) -> str:
     """One point per dead letter, so ``count`` sums to the dead letters by reason and source.
 
@@ -281,5 +292,6 @@ def routes(topics: Topics, registry: Registry, seen: Counter[str]) -> dict[str, 
         topics.rankings: _results(RankingMessage, ranking),
         topics.alerts: _results(AlertEvent, lambda m: [alert(m)]),
         topics.alert_acks: _results(AlertAck, lambda m: [alert_ack(m)]),
+        topics.qc: _results(QcFlagMessage, qc),
         topics.deadletter: _results(DeadLetter, count),
     }

@@ -48,3 +48,16 @@ class WaterQuality:
             cwqi=index,
             values=measured,
         )
+
+
+USABLE_DEVICE_FLAGS = frozenset({"N"})  # HJ 212-2017 data flags: N normal (absent counts as N)
+
+
+def device_flags(reading: WaterReading) -> dict[str, list[str]]:
+    """QC flags of a water reading: ``device`` where the source's HJ 212 data flag of a measured
+    value is not a usable one (the value is kept with its flag)."""
+    return {
+        key: ["device"]
+        for key, flag in reading.flags.items()
+        if flag not in USABLE_DEVICE_FLAGS and getattr(reading.values, key, None) is not None
+    }

@@ -12,7 +12,7 @@ def test_topic_names_carry_the_namespace() -> None:
     t = Topics("replay-42")
     assert t.air_readings == "replay-42.air.readings"
     assert t.deadletter == "replay-42.deadletter"
-    assert len(set(t.names())) == 11
+    assert len(set(t.names())) == 12
     assert all(name.startswith("replay-42.") for name in t.names())
     assert {s.role for s in t.specs() if s.name == t.silences} == {TopicRole.STATE}
 
