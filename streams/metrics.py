@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Lag:
+    """One topic-partition of the worker's consumer: end offset, committed offset, lag."""
+
+    end: int
+    committed: int | None  # None until the group committed the partition
+    lag: int
 
 
 @dataclass
@@ -12,34 +21,42 @@ class Metrics:
     started: float = field(default_factory=time.time)
     messages: int = 0  # Kafka messages consumed from the readings topics
     readings: int = 0  # readings accepted (an envelope holds many)
+    redelivered: int = 0  # messages read again after a crash whose readings were already taken
     results: int = 0  # result messages produced (incl. dead letters)
     rejects: Counter[str] = field(default_factory=Counter)
-    table_sizes: dict[str, int] = field(default_factory=dict)
-    lag: dict[str, int] = field(default_factory=dict)  # topic-partition -> messages behind
 
     def rejected(self, reason: str) -> None:
         self.rejects[reason] += 1
 
-    def health(self) -> dict[str, object]:
+    def health(self, lag: dict[str, Lag], table_sizes: dict[str, int]) -> dict[str, object]:
         return {
             "status": "ok",
             "uptime_s": round(time.time() - self.started, 1),
             "messages": self.messages,
             "readings": self.readings,
+            "redelivered": self.redelivered,
             "results": self.results,
             "rejects": dict(self.rejects),
-            "table_sizes": self.table_sizes,
-            "lag": self.lag,
+            "table_sizes": table_sizes,
+            "lag": {tp: asdict(v) for tp, v in lag.items()},
         }
 
-    def prometheus(self) -> str:
+    def prometheus(self, lag: dict[str, Lag], table_sizes: dict[str, int]) -> str:
+        counters = {
+            "messages": self.messages,
+            "readings": self.readings,
+            "redelivered": self.redelivered,
+            "results": self.results,
+        }
         lines = [
-            "# TYPE envmon_worker_messages_total counter",
-            f"envmon_worker_messages_total {self.messages}",
-            "# TYPE envmon_worker_readings_total counter",
-            f"envmon_worker_readings_total {self.readings}",
-            "# TYPE envmon_worker_results_total counter",
-            f"envmon_worker_results_total {self.results}",
+            line
+            for name, value in counters.items()
+            for line in (
+                f"# TYPE envmon_worker_{name}_total counter",
+                f"envmon_worker_{name}_total {value}",
+            )
+        ]
+        lines += [
             "# TYPE envmon_worker_rejects_total counter",
             *(
                 f'envmon_worker_rejects_total{{reason="{r}"}} {n}'
@@ -48,9 +65,13 @@ class Metrics:
             "# TYPE envmon_worker_table_size gauge",
             *(
                 f'envmon_worker_table_size{{table="{t}"}} {n}'
-                for t, n in sorted(self.table_sizes.items())
+                for t, n in sorted(table_sizes.items())
             ),
             "# TYPE envmon_worker_lag gauge",
-            *(f'envmon_worker_lag{{partition="{p}"}} {n}' for p, n in sorted(self.lag.items())),
         ]
+        for tp, value in lag.items():
+            topic, _, partition = tp.rpartition(":")
+            lines.append(
+                f'envmon_worker_lag{{topic="{topic}",partition="{partition}"}} {value.lag}'
+            )
         return "\n".join(lines) + "\n"

@@ -20,8 +20,11 @@ from faust.types import EventT, StreamT
 from pipeline.messages import Decoder, Reject, dead_letter_from
 from streams.metrics import Metrics
 
-BATCH_MAX = 2000
-BATCH_WITHIN_S = 0.25
+BATCH_MAX = 4000
+BATCH_WITHIN_S = 1.0
+# A batch writes each key's state once: the longer it gathers, the fewer changelog writes per
+# reading (single-reading messages from 1,000 stations: ~1 write per reading at 0.25 s, ~0.2 at
+# 1 s). Results come that much later, which hourly values can afford.
 
 _encode = msgspec.json.Encoder().encode
 

@@ -1,19 +1,29 @@
-"""Air agents: readings -> QC and station hours -> station AQI; station periods -> district and
-city AQI and the hourly district ranking."""
+"""Air agents: readings -> QC and station hours -> station AQI and its alerts; station periods ->
+district and city AQI, their alerts and the hourly district ranking.
+
+Per batch the readings agent sends one :class:`PeriodBatch` to ``{ns}.air.periods`` (not one
+message per station hour): each message another agent reads costs Faust a whole event, so the
+station AQI alerts are judged here, with the station's other alert states, and the district and
+city alerts by the aggregates agent, which also hands the district days to the rankings.
+"""
 
 from __future__ import annotations
 
 import msgspec
 
 from pipeline.messages import AqiMessage, Decoder, RankingMessage, Reject
+from pipeline.messages.reasons import RejectReason
 from pipeline.registry import StationKind
 from streams.air.aggregate import ScopeAggregator
-from streams.air.hours import ClosedDay, ClosedHour, StationHours, station_aqi
+from streams.air.hours import Closed, PeriodBatch, StationHours, station_aqi
 from streams.air.liveness import HOUR_MS, PartitionClock
 from streams.air.state import ScopeState, StationState
 from streams.alerts import AlertEngine, AlertState, LastSeen, QcObservation
-from streams.alerts.rules import OfflineRule, QcAnomalyRule
+from streams.alerts.rules import QcAnomalyRule
 from streams.context import AgentContext
+from streams.offline import Offline
+from streams.qc import QcMessages
+from streams.rankings.periods import RankInput, rank_input
 from streams.rankings.rank import Scored, rank
 from streams.runtime import (
     BATCH_MAX,
@@ -25,35 +35,44 @@ from streams.runtime import (
 )
 from streams.state import StructTable
 
-Closed = ClosedHour | ClosedDay
 AlertStates = dict[str, AlertState]
+PERIODS_PER_MESSAGE = 1000  # ~300 kB of JSON: below Kafka's default message limit (1 MB)
+SKEW_HOURS = 24
+"""District and city periods wait at most this long for a lagging partition (a station hour this
+much later closes them): the bound on the aggregates' memory when a partition stalls."""
 
 
 def register(ctx: AgentContext, engine: AlertEngine) -> None:
     settings, registry, topics = ctx.settings, ctx.registry, ctx.topics
     decoder = Decoder(StationKind.AIR, registry)
     hours = StationHours(settings.tz, grace_ms=int(settings.grace_minutes * 60_000))
+    qc_messages = QcMessages("air", registry)
     stations = StructTable(ctx.table("air-stations"), StationState, StationState)
-    qc_alerts = StructTable(ctx.table("air-qc-alerts"), AlertStates, lambda _: {})
+    station_alerts = StructTable(ctx.table("air-station-alerts"), AlertStates, lambda _: {})
     scopes = StructTable(ctx.table("air-scopes"), ScopeState, lambda _: ScopeState())
+    scope_alerts = StructTable(ctx.table("air-scope-alerts"), AlertStates, lambda _: {})
     previous_ranks = StructTable(ctx.table("air-ranks"), dict[str, int], lambda _: {})
-    aggregator = ScopeAggregator(registry, settings.standard, settings.tz)
+    aggregator = ScopeAggregator(registry, settings.standard, settings.tz, lag_hours=SKEW_HOURS)
     city = registry.city.key
-    encode_closed = msgspec.json.Encoder().encode
-    decode_closed = msgspec.json.Decoder(Closed).decode
+    encode = msgspec.json.Encoder().encode
+    decode_batch = msgspec.json.Decoder(PeriodBatch).decode
 
-    def emit_closed(outbox: Outbox, closed: Closed) -> None:
+    def emit_closed(
+        outbox: Outbox, closed: Closed, alert_states: AlertStates, periods: list[Closed]
+    ) -> None:
         station = registry.stations[closed.station]
         message = station_aqi(
             closed, station, registry.districts[station.district], settings.standard, settings.tz
         )
         if message is not None:
             outbox.add(topics.air_aqi, station.id, message)
-        outbox.add(topics.air_periods, city, encode_closed(closed))
+            for alert in engine.on_aqi(message, alert_states):
+                outbox.add(topics.alerts, station.id, alert)
+        periods.append(closed)
 
     clock = PartitionClock(hours.grace_ms)
     intervals: dict[str, int] = {}  # station -> its latest reading's interval, ms
-    offline_rules = {r.name for r in engine.rules if isinstance(r, OfflineRule)}
+    offline = Offline(engine, topics.alerts)
     qc_rules = [r.name for r in engine.rules if isinstance(r, QcAnomalyRule)]
 
     def qc_settled(station: str, alert_states: AlertStates) -> bool:
@@ -65,27 +84,18 @@ def register(ctx: AgentContext, engine: AlertEngine) -> None:
                 return False
         return True
 
-    def offline_check(
-        station: str, now_ms: int, last: LastSeen, alert_states: AlertStates, outbox: Outbox
-    ) -> None:
-        for alert in engine.on_tick(now_ms, {station: last}, alert_states):
-            outbox.add(topics.alerts, station, alert)
-
-    def alerting_offline(alert_states: AlertStates) -> bool:
-        return any(
-            key.split("|", 1)[0] in offline_rules and state.status != "ok"
-            for key, state in alert_states.items()
-        )
-
-    def close_silent(stream, partition: int, event, outbox: Outbox) -> None:  # type: ignore[no-untyped-def]
-        """Close the open hours of the partition's silent stations; check who is offline."""
-        now = clock.now(partition)
+    def close_silent(stream, partition: int, event, outbox: Outbox, periods: list[Closed]) -> int:  # type: ignore[no-untyped-def]
+        """Close the open hours of the partition's silent stations; check who is offline.
+        Returns the partition's clock for the aggregates (``PeriodBatch.clocks``)."""
+        now = clock.settled(partition)
         with in_event(stream, event):
             for station in clock.idle(partition):
                 state = stations.get(station)
+                alert_states = station_alerts.get(station)
                 for closed in hours.close_idle(state, now):
-                    emit_closed(outbox, closed)
+                    emit_closed(outbox, closed, alert_states, periods)
                 stations.put(station, state)
+                station_alerts.put(station, alert_states)
                 clock.saw(
                     partition,
                     station,
@@ -94,24 +104,29 @@ def register(ctx: AgentContext, engine: AlertEngine) -> None:
                     intervals.get(station, HOUR_MS),
                 )
             tick = clock.tick_due(partition)
-            if tick is None:
-                return
-            for station, (last, interval) in clock.quiet(partition, tick).items():
-                alert_states = qc_alerts.get(station)
-                offline_check(station, tick, LastSeen(last, interval), alert_states, outbox)
-                qc_alerts.put(station, alert_states)
+            if tick is not None:
+                for station, (last, interval) in clock.quiet(partition, tick).items():
+                    alert_states = station_alerts.get(station)
+                    offline.check(station, tick, LastSeen(last, interval), alert_states, outbox)
+                    station_alerts.put(station, alert_states)
+        return hours.boundary(now)
 
     @ctx.app.agent(ctx.topic(topics.air_readings), name="air-hours")
     async def air_hours(stream):  # type: ignore[no-untyped-def]
         async for events in stream.take_events(BATCH_MAX, BATCH_WITHIN_S):
             outbox = ctx.outbox()
+            periods: list[Closed] = []
             touched: dict[str, tuple[StationState, AlertStates]] = {}
             for event, decoded in outbox.decoded(events, decoder):
                 station = decoded[0].station
                 if station not in touched:
                     with in_event(stream, event):
-                        touched[station] = (stations.get(station), qc_alerts.get(station))
+                        touched[station] = (stations.get(station), station_alerts.get(station))
                 state, alert_states = touched[station]
+                source = (event.message.partition, event.message.offset)
+                if source[0] == state.source[0] and source[1] <= state.source[1]:
+                    ctx.metrics.redelivered += 1  # read again after a crash: already taken
+                    continue
                 intervals[station] = decoded[-1].interval_s * 1000
                 for i, reading in enumerate(decoded):
                     taken = hours.ingest(state, reading)
@@ -120,9 +135,14 @@ def register(ctx: AgentContext, engine: AlertEngine) -> None:
                         outbox.reject(Reject(taken.reason, where, taken.detail), event)
                         continue
                     ctx.metrics.readings += 1
+                    state.accepted += 1
+                    state.source = source
                     for closed in taken.closed:
-                        emit_closed(outbox, closed)
-                    if not taken.flags and qc_settled(station, alert_states):
+                        emit_closed(outbox, closed, alert_states, periods)
+                    if taken.flags:
+                        for message in qc_messages.of(reading, taken.flags):
+                            outbox.add(topics.qc, station, message)
+                    elif qc_settled(station, alert_states):
                         continue
                     flags = sorted({f.value for fs in taken.flags.values() for f in fs})
                     observation = QcObservation(station, reading.ts_ms, bool(flags), flags)
@@ -131,12 +151,12 @@ def register(ctx: AgentContext, engine: AlertEngine) -> None:
             owners = last_event_per_key(events)
             for station, (state, alert_states) in touched.items():
                 owner = owners[station.encode()]
-                if alerting_offline(alert_states):  # data is back: the offline alert resolves
+                if offline.alerting(alert_states):  # data is back: the offline alert resolves
                     last = LastSeen(state.watermark_ms, intervals[station])
-                    offline_check(station, state.watermark_ms, last, alert_states, outbox)
+                    offline.check(station, state.watermark_ms, last, alert_states, outbox)
                 with in_event(stream, owner):
                     stations.put(station, state)
-                    qc_alerts.put(station, alert_states)
+                    station_alerts.put(station, alert_states)
                 clock.saw(
                     owner.message.partition,
                     station,
@@ -144,9 +164,16 @@ def register(ctx: AgentContext, engine: AlertEngine) -> None:
                     state.closed_until_ms,
                     intervals[station],
                 )
-            for partition, event in last_event_per_partition(events).items():
-                close_silent(stream, partition, event, outbox)
-            ctx.metrics.table_sizes["air-stations"] = len(stations)
+            clocks = {
+                partition: close_silent(stream, partition, event, outbox, periods)
+                for partition, event in last_event_per_partition(events).items()
+            }
+            for start in range(0, max(len(periods), 1), PERIODS_PER_MESSAGE):
+                part = periods[start : start + PERIODS_PER_MESSAGE]
+                last = start + PERIODS_PER_MESSAGE >= len(periods)  # the clocks come last
+                outbox.add(
+                    topics.air_periods, city, encode(PeriodBatch(part, clocks if last else {}))
+                )
             await outbox.flush()
 
     @ctx.app.agent(ctx.topic(topics.air_periods), name="air-scopes")
@@ -154,17 +181,36 @@ def register(ctx: AgentContext, engine: AlertEngine) -> None:
         async for events in stream.take_events(BATCH_MAX, BATCH_WITHIN_S):
             outbox = ctx.outbox()
             state = scopes.get(city)
+            alert_states = scope_alerts.get(city)
             ranks = previous_ranks.get(DISTRICT_BOARD)
+            days: list[RankInput] = []
             for event in events:
-                produced = aggregator.add(state, decode_closed(event.message.value))
-                if isinstance(produced, Reject):
-                    outbox.reject(produced, event)
+                try:
+                    batch = decode_batch(event.message.value)
+                except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+                    outbox.reject(Reject(RejectReason.WRONG_TYPE, None, str(exc)), event)
                     continue
+                produced: list[AqiMessage] = []
+                for i, closed in enumerate(batch.closed):
+                    added = aggregator.add(state, closed)
+                    if isinstance(added, Reject):
+                        where = f"closed[{i}].{added.field}"
+                        outbox.reject(Reject(added.reason, where, added.detail), event)
+                    else:
+                        produced += added
+                produced += aggregator.advance(state, batch.clocks)
                 for message in produced:
                     outbox.add(topics.air_aqi, message.subject, message)
+                    for alert in engine.on_aqi(message, alert_states):
+                        outbox.add(topics.alerts, message.subject, alert)
+                    if (item := rank_input(message)) is not None:
+                        days.append(item)
                 ranks = _rank_districts(outbox, produced, ranks, topics.rankings)
+            if days:
+                outbox.add(topics.rankings_inputs, city, encode(days))
             with in_event(stream, events[-1]):
                 scopes.put(city, state)
+                scope_alerts.put(city, alert_states)
                 previous_ranks.put(DISTRICT_BOARD, ranks)
             await outbox.flush()
 

@@ -10,8 +10,12 @@ the city, when
 
 - every air station of the registry has reported it (earlier periods close with it: each
   station's periods arrive in time order), or
+- every partition of the readings topic has passed it: ``advance`` takes, per partition, the
+  time before which all its stations' periods have been sent (the air agent closes the hours of
+  silent stations by its partition's event time), so a worker that lags behind another — two
+  workers in a backfill burst — holds the period open until its stations' periods are in, or
 - a station hour more than ``lag_hours`` later has been seen (event-time watermark; a day counts
-  as its last hour), or
+  as its last hour): the bound on memory when a partition stalls or never reports, or
 - the agent calls ``close(state, hour_start_ms)`` (its timer).
 
 A closed period is kept for ``retain_hours``: a station period arriving for it (a station whose
@@ -24,7 +28,7 @@ final results do not depend on how stations interleave.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from math import fsum
 from zoneinfo import ZoneInfo
 
@@ -89,6 +93,14 @@ class ScopeAggregator:
             )
         return messages
 
+    def advance(self, state: ScopeState, clocks: Mapping[int, int]) -> list[AqiMessage]:
+        """Take readings partitions' clocks (partition -> every station period starting before
+        it was sent); the aggregates that every partition seen so far has passed."""
+        for partition, until in clocks.items():
+            if until > state.clocks.get(partition, 0):
+                state.clocks[partition] = until
+        return [m for kind in _REPORTS for m in self._close_due(state, kind, -1)]
+
     def close(self, state: ScopeState, hour_start_ms: int) -> list[AqiMessage]:
         """Close the hours up to ``hour_start_ms`` and the days whose last hour that is or
         precedes."""
@@ -96,7 +108,8 @@ class ScopeAggregator:
 
     def _close_due(self, state: ScopeState, report: Report, through: int) -> list[AqiMessage]:
         """Close the periods whose last hour is ``through`` or earlier, or lags the watermark."""
-        limit = max(through, state.max_hour_ms - self.lag_ms - 1)
+        passed = min(state.clocks.values()) - HOUR_MS if state.clocks else -1
+        limit = max(through, passed, state.max_hour_ms - self.lag_ms - 1)
         periods = _periods(state, report)
         due = sorted(s for s in periods.waiting if self._last_hour(report, s) <= limit)
         messages: list[AqiMessage] = []
@@ -106,7 +119,7 @@ class ScopeAggregator:
                 periods.closed_until_ms, self._last_hour(report, start) + HOUR_MS
             )
             messages.extend(self._messages(report, start, waiting))
-        horizon = state.max_hour_ms - self.retain_ms
+        horizon = (passed + HOUR_MS if state.clocks else state.max_hour_ms) - self.retain_ms
         for start in [s for s in periods.closed if self._last_hour(report, s) < horizon]:
             del periods.closed[start]
         return messages

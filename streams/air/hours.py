@@ -79,6 +79,16 @@ Closed = ClosedHour | ClosedDay
 Report = Literal["hour", "day"]
 
 
+class PeriodBatch(msgspec.Struct, frozen=True):
+    """What one batch of the air agent sends to the aggregates (``{ns}.air.periods``, internal):
+    the station periods it closed, in order, and per readings partition it handled the time
+    before which every period of that partition's stations has been sent (``StationHours.boundary``
+    of the partition's event time)."""
+
+    closed: list[Closed]
+    clocks: dict[int, int]
+
+
 class Ingested(msgspec.Struct, frozen=True, gc=False):
     """An accepted reading: its QC flags, and what its event time closed (in time order)."""
 
@@ -154,17 +164,17 @@ class StationHours:
         state.watermark_ms = ts
         if ts <= state.closed_until_ms + HOUR_MS + self.grace_ms:  # the first open hour stays
             return Ingested(flags)
-        return Ingested(flags, self._close_before(state, self._boundary(ts)))
+        return Ingested(flags, self._close_before(state, self.boundary(ts)))
 
     def close_idle(self, state: StationState, now_ms: int) -> tuple[Closed, ...]:
         """Close the station's hours that ended more than the grace before ``now_ms`` (the
         agent's timer: event time or wall clock, its choice); later readings for them are late."""
-        boundary = self._boundary(now_ms)
+        boundary = self.boundary(now_ms)
         if boundary <= state.closed_until_ms:
             return ()
         return self._close_before(state, boundary)
 
-    def _boundary(self, now_ms: int) -> int:
+    def boundary(self, now_ms: int) -> int:
         """Start of the first hour still open at ``now_ms``: earlier ones ended > grace ago."""
         return self.local.hour_start(now_ms - self.grace_ms - 1)
 

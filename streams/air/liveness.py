@@ -1,11 +1,15 @@
 """Event time per partition: closes the hours of silent stations and times offline checks.
 
 A station that stops sending never moves its own watermark, so its open hour would never close.
-The agent's partition watermark — the latest event time seen on that partition — stands in for
-"now": when it passes a silent station's open hour plus the grace, the hour is closed as if the
-station's clock had moved on. Using event time, not the wall clock, keeps a replay's results
-equal to the live ones. Offline checks run at most every ``tick_ms`` of partition event time,
-over the stations that may be offline (no reading for two intervals) or are alerting.
+The agent's partition watermark — the latest event time seen on that partition — less an
+allowance ``idle_ms`` stands in for "now" (:meth:`PartitionClock.settled`): when it passes a
+silent station's open hour plus the grace, the hour is closed as if the station's clock had moved
+on. The allowance lets the stations of one partition be that far apart, as they are in a bulk
+load sent station by station in envelopes (100 minutes of minute data each, say); a station
+further behind its partition than that finds its hours closed (``late``). Using event time, not
+the wall clock, keeps a replay's results equal to the live ones. Offline checks run at most every
+``tick_ms`` of partition event time, over the stations that may be offline (no reading for two
+intervals) or are alerting.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ class _Seen:
 class PartitionClock:
     grace_ms: int
     tick_ms: int = 15 * 60_000
+    idle_ms: int = 2 * HOUR_MS
     _stations: dict[str, _Seen] = field(default_factory=dict)
     _watermarks: dict[int, int] = field(default_factory=dict)
     _ticked: dict[int, int] = field(default_factory=dict)
@@ -46,9 +51,14 @@ class PartitionClock:
     def now(self, partition: int) -> int:
         return self._watermarks.get(partition, 0)
 
+    def settled(self, partition: int) -> int:
+        """The partition's event time less the allowance for stations behind it."""
+        return self.now(partition) - self.idle_ms
+
     def idle(self, partition: int) -> list[str]:
-        """Stations of ``partition`` holding an open hour that ended more than the grace ago."""
-        boundary = self.now(partition) - self.grace_ms - HOUR_MS
+        """Stations of ``partition`` holding an open hour that ended more than the grace before
+        :meth:`settled`."""
+        boundary = self.settled(partition) - self.grace_ms - HOUR_MS
         return sorted(
             s
             for s, seen in self._stations.items()

@@ -48,6 +48,9 @@ class StationState(msgspec.Struct, gc=False):
     ``closed_until_ms``: every clock hour starting before it is closed (0: none yet).
     ``history``: per pollutant the valid hourly means of the 24 closed hours ending at
     ``closed_until_ms``, oldest first, None where missing; a key without any value is dropped.
+    ``source``: (partition, offset) of the last message whose readings are in this state, so
+    that a message read again after a crash is recognised and not taken twice.
+    ``accepted``: readings taken in total (the reconciliation of readings and dead letters).
     """
 
     station: str
@@ -56,6 +59,8 @@ class StationState(msgspec.Struct, gc=False):
     closed_until_ms: int = 0
     buckets: dict[int, Bucket] = {}
     history: dict[str, list[float | None]] = {}
+    source: tuple[int, int] = (-1, -1)
+    accepted: int = 0
 
 
 class Periods(msgspec.Struct, gc=False):
@@ -70,8 +75,10 @@ class Periods(msgspec.Struct, gc=False):
 
 class ScopeState(msgspec.Struct, gc=False):
     """Station values waiting for the district and city aggregates of one city;
-    ``max_hour_ms`` is the latest station hour seen (a day counts as its last hour)."""
+    ``max_hour_ms`` is the latest station hour seen (a day counts as its last hour);
+    ``clocks``: per readings partition, every station period starting before it has arrived."""
 
     hour: Periods = msgspec.field(default_factory=Periods)
     day: Periods = msgspec.field(default_factory=Periods)
     max_hour_ms: int = 0
+    clocks: dict[int, int] = {}

@@ -1,10 +1,14 @@
-"""The alerts agent: AQI and water-quality results -> alert transitions, state in a table."""
+"""The water alerts agent: water-quality results -> alert transitions, state in a table.
+
+Air alerts are judged where their inputs are made (``streams/air/agents.py``): station AQI with
+the station's QC and offline alerts, district and city AQI by the aggregates agent.
+"""
 
 from __future__ import annotations
 
 import msgspec
 
-from pipeline.messages import AqiMessage, WaterQualityMessage
+from pipeline.messages import WaterQualityMessage
 from streams.alerts.evaluate import AlertEngine
 from streams.alerts.lifecycle import AlertState
 from streams.context import AgentContext
@@ -17,18 +21,9 @@ AlertStates = dict[str, AlertState]
 def register(ctx: AgentContext, engine: AlertEngine) -> None:
     topics = ctx.topics
     states = StructTable(ctx.table("alerts"), AlertStates, lambda _: {})
-    decode_aqi = msgspec.json.Decoder(AqiMessage).decode
     decode_water = msgspec.json.Decoder(WaterQualityMessage).decode
-    source = ctx.app.topic(
-        topics.air_aqi,
-        topics.water_quality,
-        key_type=bytes,
-        value_type=bytes,
-        key_serializer="raw",
-        value_serializer="raw",
-    )
 
-    @ctx.app.agent(source, name="alerts")
+    @ctx.app.agent(ctx.topic(topics.water_quality), name="alerts")
     async def alerts(stream):  # type: ignore[no-untyped-def]
         async for events in stream.take_events(BATCH_MAX, BATCH_WITHIN_S):
             outbox = ctx.outbox()
@@ -39,15 +34,11 @@ def register(ctx: AgentContext, engine: AlertEngine) -> None:
                 if subject_states is None:
                     with in_event(stream, event):
                         subject_states = touched[key] = states.get(key)
-                if event.message.topic == topics.air_aqi:
-                    produced = engine.on_aqi(decode_aqi(event.message.value), subject_states)
-                else:
-                    produced = engine.on_water(decode_water(event.message.value), subject_states)
+                produced = engine.on_water(decode_water(event.message.value), subject_states)
                 for alert in produced:
                     outbox.add(topics.alerts, alert.subject.id, alert)
             owners = last_event_per_key(events)
             for key, subject_states in touched.items():
                 with in_event(stream, owners[key.encode()]):
                     states.put(key, subject_states)
-            ctx.metrics.table_sizes["alerts"] = len(states)
             await outbox.flush()

@@ -1,14 +1,13 @@
 """The rankings agents: AQI and water-quality results -> ranking snapshots on ``{ns}.rankings``.
 
-A board needs every subject in one place, while ``{ns}.air.aqi`` and ``{ns}.water.quality`` are
-keyed by subject (spread over partitions). So, as ``{ns}.air.periods`` does for the district
-aggregates, the inputs are re-keyed by the city key onto one partition:
+A board needs every subject in one place, while the results are keyed by subject (spread over
+partitions). So the inputs go, keyed by the city key, to the internal topic
+``{ns}.rankings.inputs`` (one partition), as lists of ``periods.RankInput``:
 
-- ``rankings-forward`` (stateless) reads ``{ns}.air.aqi`` (district days), ``{ns}.water.quality``
-  (section readings) and ``{ns}.air.periods`` (station hours, with the AQI of their station
-  messages; that topic is already keyed by the city key and in the aggregator's order) and sends
-  what the boards need (``periods.rank_input``, ``periods.station_hour``) to the internal topic
-  ``{ns}.rankings.inputs``, keyed by the city key;
+- the air aggregates agent sends the district days (``periods.rank_input``) it produced;
+- ``rankings-forward`` (stateless) reads ``{ns}.air.periods`` (the air agent's batches of station
+  hours, already keyed by the city key) and ``{ns}.water.quality`` (section readings) and sends
+  what the boards need (``periods.station_hour``, ``periods.rank_input``), one list per batch;
 - ``rankings`` reads that topic; all its table writes are made in the event of the one partition
   that holds the city key. State: ``rankings-state`` (one ``RankingsState``, key: the city key),
   ``rankings-air-days`` and ``rankings-section-months`` (one value per natural month, key
@@ -19,9 +18,9 @@ from __future__ import annotations
 
 import msgspec
 
-from pipeline.messages import AqiMessage, Reject, WaterQualityMessage
+from pipeline.messages import Reject, WaterQualityMessage
 from pipeline.messages.reasons import RejectReason
-from streams.air.hours import ClosedDay, ClosedHour
+from streams.air.hours import ClosedHour, PeriodBatch
 from streams.context import AgentContext
 from streams.rankings.boards import Boards, RankingsState
 from streams.rankings.periods import (
@@ -36,6 +35,7 @@ from streams.runtime import BATCH_MAX, BATCH_WITHIN_S, in_event
 from streams.state import StructTable
 
 _DECODE_ERRORS = (msgspec.DecodeError, msgspec.ValidationError)
+INPUTS_PER_MESSAGE = 5000  # ~400 kB of JSON: below Kafka's default message limit (1 MB)
 
 
 def register(ctx: AgentContext) -> None:
@@ -47,17 +47,17 @@ def register(ctx: AgentContext) -> None:
     section_months = StructTable(
         ctx.table("rankings-section-months"), SectionMonth, lambda _: SectionMonth()
     )
-    decode_aqi = msgspec.json.Decoder(AqiMessage).decode
     decode_water = msgspec.json.Decoder(WaterQualityMessage).decode
-    decode_closed = msgspec.json.Decoder(ClosedHour | ClosedDay).decode
-    decode_input = msgspec.json.Decoder(RankInput).decode
+    decode_batch = msgspec.json.Decoder(PeriodBatch).decode
+    decode_inputs = msgspec.json.Decoder(list[RankInput]).decode
+    encode = msgspec.json.Encoder().encode
     raw = {
         "key_type": bytes,
         "value_type": bytes,
         "key_serializer": "raw",
         "value_serializer": "raw",
     }
-    results = ctx.app.topic(topics.air_aqi, topics.water_quality, topics.air_periods, **raw)
+    results = ctx.app.topic(topics.water_quality, topics.air_periods, **raw)
     inputs_name = topics.rankings_inputs
     inputs = ctx.app.topic(inputs_name, partitions=settings.partitions, **raw)
 
@@ -65,25 +65,22 @@ def register(ctx: AgentContext) -> None:
     async def rankings_forward(stream):  # type: ignore[no-untyped-def]
         async for events in stream.take_events(BATCH_MAX, BATCH_WITHIN_S):
             outbox = ctx.outbox()
+            items: list[RankInput] = []
             for event in events:
                 value, topic = event.message.value, event.message.topic
                 try:
                     if topic == topics.air_periods:
-                        closed = decode_closed(value)
-                        item = (
+                        items += (
                             station_hour(closed, settings.standard, settings.tz)
+                            for closed in decode_batch(value).closed
                             if isinstance(closed, ClosedHour)
-                            else None
                         )
-                    elif topic == topics.air_aqi:
-                        item = rank_input(decode_aqi(value))
-                    else:
-                        item = rank_input(decode_water(value))
+                    elif (item := rank_input(decode_water(value))) is not None:
+                        items.append(item)
                 except _DECODE_ERRORS as exc:
                     outbox.reject(Reject(RejectReason.WRONG_TYPE, None, str(exc)), event)
-                    continue
-                if item is not None:
-                    outbox.add(inputs_name, city, item)
+            for start in range(0, len(items), INPUTS_PER_MESSAGE):
+                outbox.add(inputs_name, city, encode(items[start : start + INPUTS_PER_MESSAGE]))
             await outbox.flush()
 
     @ctx.app.agent(inputs, name="rankings")
@@ -95,12 +92,13 @@ def register(ctx: AgentContext) -> None:
             water = MonthStore(section_months.get)
             for event in events:
                 try:
-                    item = decode_input(event.message.value)
+                    items = decode_inputs(event.message.value)
                 except _DECODE_ERRORS as exc:
                     outbox.reject(Reject(RejectReason.WRONG_TYPE, None, str(exc)), event)
                     continue
-                for snapshot in boards.take(state, item, air, water):
-                    outbox.add(topics.rankings, snapshot.board, snapshot)
+                for item in items:
+                    for snapshot in boards.take(state, item, air, water):
+                        outbox.add(topics.rankings, snapshot.board, snapshot)
             with in_event(stream, events[-1]):  # every event has the city key: one partition
                 states.put(city, state)
                 for store, table in ((air, air_days), (water, section_months)):
@@ -108,5 +106,4 @@ def register(ctx: AgentContext) -> None:
                         table.put(key, store.loaded[key])  # type: ignore[arg-type]
                     for key in sorted(store.dropped):
                         table.table.pop(key.encode(), None)
-            ctx.metrics.table_sizes["rankings-air-days"] = len(air_days)
             await outbox.flush()

@@ -18,19 +18,31 @@ stops early, or, with RocksDB, the restarted worker crashes (bench/tansu_table_r
 scenario's keys are spread so that this does not happen (``PARTITIONS``); when the broker still
 under-reports a changelog's end, the test reports that as an expected failure naming Tansu,
 with the evidence, instead of judging envmon on a broken restore.
+
+Counts reconcile across the kill: bad messages go in before it and just before it (those are
+read again by the new worker and dead-lettered a second time); every produced message is either
+accepted — the stations' states in the changelog count the readings they took, and a message
+read again whose readings are already in its station's state is not taken twice — or
+dead-lettered, dead letters counted once per (topic, partition, offset).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import msgspec
 import pytest
 
+from pipeline.kafka.producer import open_producer
+from pipeline.messages import AirReading, AirValues, encode_reading
 from pipeline.settings import Settings
+from pipeline.topics import Topics
+from streams.air.state import StationState
 from tests.fixtures.worker import (
     EXPECTED_ALERTS,
     HAND_COMPUTED,
     PARTITIONS,
+    START_MS,
     CityScenario,
     TopicTail,
     WorkerProcess,
@@ -52,6 +64,15 @@ pytestmark = pytest.mark.integration
 FIRST_PART_END = 6 * 60  # readings 00:00-05:59, then wait for the alerts firing at 03:00
 KILL_AFTER_MINUTE = 6 * 60 + 30  # readings 06:00-06:29 and the kill, 06:30-11:59 after
 FIRING = {e for e in EXPECTED_ALERTS if e.state == "firing"}
+BAD = (  # (key, value, reason): a message per dead-letter reason the scenario can show
+    (b"S1", b'{"v": 1, "station": "S1", "ts": ', "malformed_json"),
+    (
+        b"S9",
+        encode_reading(AirReading("S9", START_MS, 60, AirValues(pm25=30.0))),
+        "unknown_station",
+    ),
+    (b"S3", encode_reading(AirReading("S3", START_MS, 60, AirValues(pm25=30.0))), "late"),
+)
 TANSU = "Tansu reports changelog end offsets too low (bench/tansu_table_restore.py)"
 
 
@@ -82,10 +103,11 @@ def test_kill_9_and_restart_give_the_results_of_an_uninterrupted_run(
         uninterrupted.wait_ready()
         first.wait_ready()
         scenario.produce(reference, 0, scenario.minutes)
-        before = scenario.produce(settings, 0, FIRST_PART_END)
+        before = scenario.produce(settings, 0, FIRST_PART_END) + produce_bad(settings)
         with TopicTail(settings.kafka_bootstrap, topics.alerts) as alerts:
             alerts.until(has_alerts(FIRING), 60, "alerts firing before the kill", quiet_s=0)
         before += scenario.produce(settings, FIRST_PART_END, KILL_AFTER_MINUTE)
+        before += produce_bad(settings)  # consumed, most likely not committed: read again
         first.wait_for(lambda h: h["messages"] >= before, 60, "readings before the kill consumed")
         first.kill()
 
@@ -115,6 +137,8 @@ def test_kill_9_and_restart_give_the_results_of_an_uninterrupted_run(
                     f"worker {second.health()}, of the reference {uninterrupted.health()}"
                 ),
             )
+            after = second.health() or {}
+            reconciled = reconcile(settings, topics)
     reference_aqi_values, reference_alert_values, aqi_values, alert_values = results
     assert hand_computed(reference_aqi_values) == HAND_COMPUTED
     assert alert_summary(reference_alert_values) == EXPECTED_ALERTS
@@ -136,3 +160,36 @@ def test_kill_9_and_restart_give_the_results_of_an_uninterrupted_run(
         pytest.xfail(f"recovery stopped early: {short}; {TANSU}: {under_reported}; {outcome}")
     assert not short, f"table recovery stopped before the end of the changelog: {short}"
     assert_same_results(aqi_values, reference_aqi_values, alert_values, reference_alert_values)
+    messages, accepted, dead_letters = reconciled
+    again = f"messages read again and recognised: {after.get('redelivered')}"
+    assert dead_letters == {reason: 2 for _, _, reason in BAD}, again  # each bad message once
+    assert accepted + sum(dead_letters.values()) == messages, again  # counts reconcile
+
+
+def produce_bad(settings: Settings) -> int:
+    with open_producer(settings) as producer:
+        for key, value, _ in BAD:
+            producer.send(Topics(settings.namespace).air_readings, key, value)
+    return len(BAD)
+
+
+def reconcile(settings: Settings, topics: Topics) -> tuple[int, int, dict[str, int]]:
+    """(messages produced, readings the stations' final states took, distinct dead letters by
+    reason); dead letters are told apart by (topic, partition, offset) of their message."""
+    bootstrap = settings.kafka_bootstrap
+    with TopicTail(bootstrap, topics.air_readings) as readings:
+        messages = len(readings.drain(1.0))
+    with TopicTail(bootstrap, topics.deadletter) as letters:
+        letters.drain(1.0)
+        identities = {
+            (d["source_topic"], d["partition"], d["offset"]): d["reason"] for d in letters.values()
+        }
+    changelog = f"envmon-{settings.namespace}-air-stations-changelog"
+    with TopicTail(bootstrap, changelog) as tail:
+        final = {r.key: r.value for r in tail.drain(1.0)}
+    decode = msgspec.msgpack.Decoder(StationState).decode
+    accepted = sum(decode(v).accepted for v in final.values() if v is not None)
+    by_reason: dict[str, int] = {}
+    for reason in identities.values():
+        by_reason[reason] = by_reason.get(reason, 0) + 1
+    return messages, accepted, by_reason

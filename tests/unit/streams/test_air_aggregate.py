@@ -199,3 +199,36 @@ def test_any_interleaving_gives_the_same_results(data: st.DataObject) -> None:
 def test_lag_must_not_be_negative() -> None:
     with pytest.raises(ValueError, match="retain_hours"):
         aggregator(lag_hours=-1)
+
+
+def test_a_partition_far_ahead_waits_for_the_slow_one_and_no_station_hour_is_lost() -> None:
+    """Two workers in a backfill burst: A and B (partition 0) run 8 hours ahead of C (partition
+    1). The hours stay open until partition 1 has passed them, however far ahead partition 0 is,
+    so none of C's hours is late (with the lag rule alone they were after 2 hours)."""
+    agg, state = ScopeAggregator(registry(), "hj633-2012", SHANGHAI, lag_hours=24), ScopeState()
+    assert agg.advance(state, {0: T10, 1: T10}) == []  # both workers' first batches
+    produced: list[AqiMessage] = []
+    for h in range(8):
+        for station in ("A", "B"):
+            added = agg.add(state, hour(station, T10 + h * HOUR_MS, no2=20.0))
+            assert added == []
+        assert agg.advance(state, {0: T10 + (h + 1) * HOUR_MS}) == []
+    for h in range(8):
+        added = agg.add(state, hour("C", T10 + h * HOUR_MS, no2=50.0))
+        assert not isinstance(added, Reject), added
+        produced += added
+        produced += agg.advance(state, {1: T10 + (h + 1) * HOUR_MS})
+    city = {m.period_start_ms: m for m in produced if m.scope == "city"}
+    assert sorted(city) == [T10 + h * HOUR_MS for h in range(8)]  # every hour, once
+    assert all(m.valid_stations == 3 and m.concentrations == {"no2": 30.0} for m in city.values())
+    assert len(produced) == 8 * 3  # d1, d2 and the city, each hour once
+
+
+def test_an_hour_waits_for_every_partition_seen_until_the_lag_bound() -> None:
+    agg, state = ScopeAggregator(registry(), "hj633-2012", SHANGHAI, lag_hours=4), ScopeState()
+    agg.advance(state, {0: T10, 1: T10})
+    agg.add(state, hour("A", T10, no2=20.0))
+    assert agg.advance(state, {0: T10 + 5 * HOUR_MS}) == []  # partition 1 stalls
+    # a station hour more than 4 hours later closes it anyway: the bound on waiting
+    closed = by_subject(agg.add(state, hour("A", T10 + 5 * HOUR_MS, no2=20.0)))
+    assert closed["test"].period_start_ms == T10 and closed["test"].valid_stations == 1

@@ -4,12 +4,13 @@ GRACE = 15 * 60_000
 T = 100 * HOUR_MS
 
 
-def test_a_silent_station_is_idle_once_its_partition_moves_past_hour_and_grace() -> None:
-    clock = PartitionClock(GRACE)
+def test_a_silent_station_is_idle_once_its_partition_moves_past_hour_grace_and_allowance() -> None:
+    clock = PartitionClock(GRACE, idle_ms=2 * HOUR_MS)
     clock.saw(0, "quiet", T + 10 * 60_000, T, 60_000)  # open hour [T, T+1h)
-    clock.saw(0, "busy", T + HOUR_MS + GRACE - 1, T + HOUR_MS, 60_000)
+    clock.saw(0, "busy", T + 3 * HOUR_MS + GRACE - 1, T + HOUR_MS, 60_000)
     assert clock.idle(0) == []
-    clock.saw(0, "busy", T + HOUR_MS + GRACE, T + HOUR_MS, 60_000)
+    assert clock.settled(0) == T + HOUR_MS + GRACE - 1
+    clock.saw(0, "busy", T + 3 * HOUR_MS + GRACE, T + HOUR_MS, 60_000)
     assert clock.idle(0) == ["quiet"]
     clock.saw(1, "other", T + 10 * HOUR_MS, T + 9 * HOUR_MS, 60_000)  # another partition
     assert clock.idle(0) == ["quiet"]
