@@ -39,15 +39,9 @@ def test_kill_9_after_consuming_then_restart_delivers_each_once(
 ) -> None:
     secret = "crash-test-hmac-key"
     with HttpReceiver(webhook_responder(secret)) as receiver:
-        subs = tmp_path / "subs.yaml"
-        subs.write_text(SUBS.format(url=receiver.url), "utf-8")
-        env = {
-            "ENVMON_SUBSCRIPTIONS_FILE": str(subs),
-            "ENVMON_NOTIFIER_OUTBOX": str(tmp_path / "outbox.sqlite"),
-            "HOOK_KEY": secret,
-        }
         first, second = events(0, N), events(N, N)
-        with NotifierProcess(settings, tmp_path, env) as notifier:
+        subscriptions = SUBS.format(url=receiver.url)
+        with NotifierProcess(settings, tmp_path, subscriptions, HOOK_KEY=secret) as notifier:
             produce(settings, [alert_record(topics.alerts, e) for e in first])
             wait_for(
                 lambda: (notifier.health() or {}).get("deliveries_recorded", 0),

@@ -53,15 +53,10 @@ def test_ack_link_silences_and_commands(
 ) -> None:
     settings = v1_settings(settings, influxdb)  # the `notifier` measurement goes there
     with HttpReceiver(webhook_responder(HOOK)) as receiver:
-        subs = tmp_path / "subs.yaml"
-        subs.write_text(SUBS.format(url=receiver.url), "utf-8")
-        env = {
-            "ENVMON_SUBSCRIPTIONS_FILE": str(subs),
-            "ENVMON_NOTIFIER_OUTBOX": str(tmp_path / "outbox.sqlite"),
-            "ENVMON_ACK_SECRET": SECRET,
-            "HOOK": HOOK,
-        }
-        notifier = NotifierProcess(settings, tmp_path, env)
+        subscriptions = SUBS.format(url=receiver.url)
+        notifier = NotifierProcess(
+            settings, tmp_path, subscriptions, ENVMON_ACK_SECRET=SECRET, HOOK=HOOK
+        )
         public = f"http://127.0.0.1:{notifier.port}"
         notifier.env["ENVMON_NOTIFIER_PUBLIC_URL"] = public
         with notifier:

@@ -20,7 +20,7 @@ from urllib.parse import quote_plus
 import aiohttp
 import msgspec
 
-from pipeline.notify.channels.http import post_json, robot_answer, timeout_of, url_of
+from pipeline.notify.channels.http import HttpChannel, post_json, robot_answer
 from pipeline.notify.render import Notification, Rendered
 from pipeline.notify.subscriptions import DingTalkConfig
 
@@ -34,15 +34,12 @@ def sign(secret: str, timestamp_ms: str) -> str:
     return quote_plus(base64.b64encode(digest))
 
 
-class DingTalk:
+class DingTalk(HttpChannel):
     def __init__(
         self, config: DingTalkConfig, secrets: Mapping[str, str], session: aiohttp.ClientSession
     ) -> None:
-        self.url = url_of(config.url, secrets)
-        self.secret = secrets.get("secret_env")
+        super().__init__(config, secrets, session)
         self.at_mobiles = list(config.at_mobiles)
-        self.timeout = timeout_of(config.timeout)
-        self.session = session
 
     def signed_url(self, now_s: float) -> str:
         if not self.secret:

@@ -15,15 +15,12 @@ import base64
 import hashlib
 import hmac
 import time
-from collections.abc import Mapping
 from typing import Any
 
-import aiohttp
 import msgspec
 
-from pipeline.notify.channels.http import post_json, robot_answer, timeout_of, url_of
+from pipeline.notify.channels.http import HttpChannel, post_json, robot_answer
 from pipeline.notify.render import Notification, Rendered
-from pipeline.notify.subscriptions import FeishuConfig
 
 RETRY_CODES = frozenset({11232})
 TEMPLATES = {"critical": "red", "warning": "orange", "info": "blue", "resolved": "green"}
@@ -54,15 +51,7 @@ def card(message: Rendered, notification: Notification) -> dict[str, Any]:
     }
 
 
-class Feishu:
-    def __init__(
-        self, config: FeishuConfig, secrets: Mapping[str, str], session: aiohttp.ClientSession
-    ) -> None:
-        self.url = url_of(config.url, secrets)
-        self.secret = secrets.get("secret_env")
-        self.timeout = timeout_of(config.timeout)
-        self.session = session
-
+class Feishu(HttpChannel):
     async def send(self, message: Rendered, notification: Notification) -> None:
         body: dict[str, Any] = {"msg_type": "interactive", "card": card(message, notification)}
         if self.secret:

@@ -13,7 +13,13 @@ from typing import Any
 import aiohttp
 
 from pipeline.notify.channels import DeliveryError
-from pipeline.notify.subscriptions import parse_duration
+from pipeline.notify.subscriptions import (
+    DingTalkConfig,
+    FeishuConfig,
+    WebhookConfig,
+    WeComConfig,
+    parse_duration,
+)
 
 RETRY_STATUSES = frozenset({408, 429})
 
@@ -22,8 +28,20 @@ def timeout_of(raw: float | str) -> aiohttp.ClientTimeout:
     return aiohttp.ClientTimeout(total=parse_duration(raw))
 
 
-def url_of(url: str | None, secrets: Mapping[str, str]) -> str:
-    return url or secrets["url_env"]
+class HttpChannel:
+    """What the HTTP channels share: the URL (given, or from ``url_env``), the secret from
+    ``secret_env`` (if any), the timeout, and the client session."""
+
+    def __init__(
+        self,
+        config: WebhookConfig | WeComConfig | DingTalkConfig | FeishuConfig,
+        secrets: Mapping[str, str],
+        session: aiohttp.ClientSession,
+    ) -> None:
+        self.url = config.url or secrets["url_env"]
+        self.secret = secrets.get("secret_env")
+        self.timeout = timeout_of(config.timeout)
+        self.session = session
 
 
 async def post_json(

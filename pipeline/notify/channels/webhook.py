@@ -16,15 +16,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
-from collections.abc import Mapping
 from typing import Any
 
-import aiohttp
 import msgspec
 
-from pipeline.notify.channels.http import post_json, timeout_of, url_of
+from pipeline.notify.channels.http import HttpChannel, post_json
 from pipeline.notify.render import Notification, Rendered
-from pipeline.notify.subscriptions import WebhookConfig
 
 
 def signature(secret: str, timestamp: str, body: bytes) -> str:
@@ -71,15 +68,7 @@ def payload(message: Rendered, notification: Notification) -> dict[str, Any]:
     }
 
 
-class Webhook:
-    def __init__(
-        self, config: WebhookConfig, secrets: Mapping[str, str], session: aiohttp.ClientSession
-    ) -> None:
-        self.url = url_of(config.url, secrets)
-        self.secret = secrets.get("secret_env")
-        self.timeout = timeout_of(config.timeout)
-        self.session = session
-
+class Webhook(HttpChannel):
     async def send(self, message: Rendered, notification: Notification) -> None:
         body = msgspec.json.encode(payload(message, notification))
         timestamp = str(int(time.time()))

@@ -6,14 +6,10 @@ takes 20 a minute) is retried."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
-import aiohttp
 import msgspec
 
-from pipeline.notify.channels.http import post_json, robot_answer, timeout_of, url_of
+from pipeline.notify.channels.http import HttpChannel, post_json, robot_answer
 from pipeline.notify.render import Notification, Rendered
-from pipeline.notify.subscriptions import WeComConfig
 
 MAX_BYTES = 4096
 RETRY_CODES = frozenset({45009})
@@ -33,14 +29,7 @@ def fit(text: str, limit: int = MAX_BYTES) -> str:
     return "\n".join(kept) + "\n…"
 
 
-class WeCom:
-    def __init__(
-        self, config: WeComConfig, secrets: Mapping[str, str], session: aiohttp.ClientSession
-    ) -> None:
-        self.url = url_of(config.url, secrets)
-        self.timeout = timeout_of(config.timeout)
-        self.session = session
-
+class WeCom(HttpChannel):
     async def send(self, message: Rendered, notification: Notification) -> None:
         body = {"msgtype": "markdown", "markdown": {"content": fit(message.markdown("wecom"))}}
         answer = await post_json(self.session, self.url, msgspec.json.encode(body), self.timeout)
