@@ -27,6 +27,7 @@ import aiohttp
 import msgspec
 from aiohttp import web
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.errors import KafkaError
 
 from pipeline.kafka.config import aiokafka_config
 from pipeline.messages.notify import AlertAck
@@ -195,7 +196,10 @@ class Notifier:
             for ack in acks:
                 engine.acknowledge(ack)
             offsets = {tp: records[-1].offset + 1 for tp, records in fetched.items()}
-            await consumer.commit(offsets)
+            try:
+                await consumer.commit(offsets)
+            except KafkaError as exc:  # revoked meanwhile: read again, and the keys drop them
+                log.warning("commit_failed error=%r records_will_repeat=true", str(exc))
             self._wake.set()
 
     async def _catch_up_silences(self, consumer: AIOKafkaConsumer) -> None:
