@@ -357,7 +357,7 @@ def broker_run(stations: int, hours: int, tmp: Path) -> None:
     ]
     met = {True: "met", False: "MISSED"}
     print_table(
-        f"one day of {stations:,} stations, minute cadence: "
+        f"{hours} h of {stations:,} stations, minute cadence: "
         f"{readings:,} readings in {messages:,} messages",
         ("step", "s", "readings/s", "vs raw"),
         rows,
