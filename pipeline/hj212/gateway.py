@@ -86,6 +86,7 @@ class GatewayConfig:
             max_segment=settings.hj212_max_segment,
             max_connections_per_ip=settings.hj212_max_connections_per_ip,
             idle_timeout_s=settings.hj212_idle_timeout_s,
+            partial_timeout_s=min(PARTIAL_TIMEOUT_S, settings.hj212_idle_timeout_s),
             read_size=settings.hj212_read_buffer_bytes,
             split_timeout_s=settings.hj212_split_timeout_s,
             lenient_terminator=settings.hj212_lenient_terminator,

@@ -54,6 +54,10 @@ def envmon_env(settings: Settings) -> dict[str, str]:
 
 @pytest.fixture
 def gateway(settings: Settings, topics: Topics, tmp_path: Path) -> Iterator[Gateway]:
+    yield from _gateway(settings, tmp_path, {})
+
+
+def _gateway(settings: Settings, tmp_path: Path, extra_env: dict[str, str]) -> Iterator[Gateway]:
     port, health_port = free_port(), free_port()
     health = f"http://127.0.0.1:{health_port}/health"
     argv = [sys.executable, "-m", "pipeline", "gateway", "hj212", "--host", "127.0.0.1"]
@@ -63,7 +67,7 @@ def gateway(settings: Settings, topics: Topics, tmp_path: Path) -> Iterator[Gate
         argv,
         lambda: http_status(health) == 200,
         tmp_path / "gateway.log",
-        env=envmon_env(settings),
+        env=envmon_env(settings) | extra_env,
     )
     with failing_test_on_error():
         process.start()
@@ -222,3 +226,39 @@ def test_simulate_hj212_command(
     assert run.returncode == 0, run.stderr
     assert "sent 8 frames (8 sends): 8 answered, 0 unanswered" in run.stderr
     assert len(read_topic(settings.kafka_bootstrap, topics.air_readings, 8)) == 8
+
+
+@pytest.fixture
+def strict_gateway(settings: Settings, topics: Topics, tmp_path: Path) -> Iterator[Gateway]:
+    limits = {"ENVMON_HJ212_MAX_CONNECTIONS_PER_IP": "2", "ENVMON_HJ212_IDLE_TIMEOUT_S": "1.5"}
+    yield from _gateway(settings, tmp_path, limits)
+
+
+def test_limits_connections_per_address_partial_frames_idle(
+    strict_gateway: Gateway, settings: Settings, topics: Topics, read_topic
+) -> None:
+    from tests.unit.hj212.vectors import AIR_RTD_2011
+
+    async def run() -> tuple[bytes, bytes, float]:
+        port = strict_gateway.port
+        first = await asyncio.open_connection("127.0.0.1", port)
+        second = await asyncio.open_connection("127.0.0.1", port)
+        third_reader, _ = await asyncio.open_connection("127.0.0.1", port)
+        refused = await asyncio.wait_for(third_reader.read(100), 5)  # closed at once
+        first[1].write(AIR_RTD_2011[:120])  # a frame that never completes
+        await first[1].drain()
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        closed = await asyncio.wait_for(first[0].read(100), 10)  # truncated, then idle close
+        second[1].close()
+        return refused, closed, loop.time() - start
+
+    refused, closed, waited = asyncio.run(run())
+    assert refused == b"" and closed == b""
+    assert 2.5 <= waited < 6  # 1.5 s until `truncated`, 1.5 s more of silence
+    (record,) = read_topic(settings.kafka_bootstrap, topics.deadletter, 1)
+    letter = msgspec.json.decode(record.value, type=DeadLetter)
+    assert letter.reason.value == "truncated" and letter.raw.encode() == AIR_RTD_2011[:120]
+    m = strict_gateway.metrics()
+    # the second connection stayed silent too
+    assert (m["connections_refused"], m["connections_idle_closed"]) == (1, 2)
