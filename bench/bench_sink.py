@@ -126,15 +126,16 @@ async def through_sink(settings: Settings, group: str, count: int, batch: int) -
     sink = Sink(settings, config, group=group)
     stop = asyncio.Event()
     run = asyncio.create_task(sink.run(stop))
-    while sink.metrics.records_read == 0:
-        await asyncio.sleep(0.001)
-        if run.done():
-            run.result()
+
+    async def until(done: Callable[[], bool]) -> None:
+        while not done():  # every 5 ms: polling more often takes CPU from the sink
+            await asyncio.sleep(0.005)
+            if run.done():
+                run.result()
+
+    await until(lambda: sink.metrics.records_read > 0)
     started = time.perf_counter()
-    while sink.metrics.points_written < count:
-        await asyncio.sleep(0.001)
-        if run.done():
-            run.result()
+    await until(lambda: sink.metrics.points_written >= count)
     elapsed = time.perf_counter() - started
     stop.set()
     await run

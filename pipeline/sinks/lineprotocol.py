@@ -87,20 +87,20 @@ def field_set(values: Mapping[str, FieldValue | None]) -> str:
     keys = _field_keys
     parts = []
     append = parts.append
-    for key, value in values.items():
+    for key, value in values.items():  # branches in the order of their frequency
+        if value is None:
+            continue
         kind = value.__class__
-        if kind is str:
-            if '"' in value or "\\" in value:  # type: ignore[operator]
-                value = value.translate(_STRING)  # type: ignore[union-attr]
-            append(f'{keys[key]}"{value}"')
-        elif kind is float:
+        if kind is float:
             if value - value:  # type: ignore[operator]  # NaN for NaN and ±inf, else 0.0
                 raise LineProtocolError(f"field {key!r} is {value}; InfluxDB stores finite numbers")
             append(f"{keys[key]}{value!r}")
+        elif kind is str:
+            if '"' in value or "\\" in value:  # type: ignore[operator]
+                value = value.translate(_STRING)  # type: ignore[union-attr]
+            append(f'{keys[key]}"{value}"')
         elif kind is int:
             append(f"{keys[key]}{value}i")
-        elif value is None:
-            continue
         elif kind is bool:
             append(f"{keys[key]}{'true' if value else 'false'}")
         else:
