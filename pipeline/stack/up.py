@@ -146,6 +146,7 @@ class Stack:
         self._start_worker(env)
         if "influx_url" in self.settings.model_fields_set:
             self._envmon("influx-init", ["influx", "init"], env, oneshot=True)
+            self._envmon("sites", ["dashboards", "sites"], env, oneshot=True)
             self._start_with_health("sink", ["sink"], env)
         else:
             self.console.print("sink: not started (no InfluxDB)")

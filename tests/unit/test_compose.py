@@ -162,11 +162,12 @@ def test_dependencies_exist_and_their_conditions_make_sense() -> None:
             else:
                 assert condition == "service_healthy", (name, target)
                 assert "test" in services()[target]["healthcheck"], (name, target)
-    for name in envmon_services().keys() - {"topics", "influx-init"}:
+    for name in envmon_services().keys() - {"topics", "influx-init", "sites"}:  # no Kafka needed
         depends = services()[name]["depends_on"]
         assert depends["topics"]["condition"] == "service_completed_successfully", name
     assert services()["topics"]["depends_on"] == {"kafka": {"condition": "service_healthy"}}
     assert "influx-init" in services()["sink"]["depends_on"]
+    assert "influx-init" in services()["sites"]["depends_on"]
 
 
 def test_no_dependency_cycle() -> None:
