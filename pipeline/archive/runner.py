@@ -23,7 +23,7 @@ from aiokafka.abc import ConsumerRebalanceListener
 
 from pipeline.archive.files import ArchivedRecord, encode_line
 from pipeline.archive.writer import DailyFiles, event_ms, local_day
-from pipeline.kafka.config import aiokafka_config
+from pipeline.kafka.consumer import group_consumer
 from pipeline.settings import Settings
 from pipeline.topics import Topics
 
@@ -90,14 +90,12 @@ class Archiver(ConsumerRebalanceListener):
         self.consumer: AIOKafkaConsumer
 
     async def run(self, stop: asyncio.Event) -> None:
-        self.consumer = AIOKafkaConsumer(
-            **aiokafka_config(self.settings),
-            group_id=group_id(self.settings.namespace),
-            client_id=group_id(self.settings.namespace),
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            session_timeout_ms=self.config.session_timeout_ms,
-            heartbeat_interval_ms=min(1000, self.config.session_timeout_ms // 3),
+        session_timeout_ms = self.config.session_timeout_ms
+        self.consumer = group_consumer(
+            self.settings,
+            group_id(self.settings.namespace),
+            session_timeout_ms,
+            heartbeat_interval_ms=min(1000, session_timeout_ms // 3),
         )
         self.consumer.subscribe(list(self.kinds), listener=self)
         await self.consumer.start()

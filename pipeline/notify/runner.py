@@ -30,6 +30,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaError
 
 from pipeline.kafka.config import aiokafka_config
+from pipeline.kafka.consumer import group_consumer
 from pipeline.messages.notify import AlertAck
 from pipeline.messages.results import AlertEvent
 from pipeline.notify.channels import open_channel
@@ -109,14 +110,9 @@ class Notifier:
 
     async def run(self, stop: asyncio.Event) -> None:
         kafka = aiokafka_config(self.settings)
-        consumer = AIOKafkaConsumer(
-            **kafka,
-            group_id=self.group,
-            client_id=self.group,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            session_timeout_ms=self.config.session_timeout_ms,
-            heartbeat_interval_ms=self.config.heartbeat_interval_ms,
+        config = self.config
+        consumer = group_consumer(
+            self.settings, self.group, config.session_timeout_ms, config.heartbeat_interval_ms
         )
         silences = AIOKafkaConsumer(**kafka, client_id=f"{self.group}-silences")
         producer = AIOKafkaProducer(**kafka, client_id=self.group, acks="all")

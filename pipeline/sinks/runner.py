@@ -34,6 +34,7 @@ from aiokafka.errors import KafkaError
 
 from pipeline.kafka.admin import AdminError
 from pipeline.kafka.config import aiokafka_config
+from pipeline.kafka.consumer import group_consumer
 from pipeline.messages import Reject, RejectReason, dead_letter_from
 from pipeline.registry import Registry
 from pipeline.settings import Settings
@@ -153,17 +154,13 @@ class Sink(ConsumerRebalanceListener):
 
     def _open_clients(self) -> None:
         """The Kafka clients; aiokafka wants them made inside the running event loop."""
-        kafka = aiokafka_config(self.settings)
-        self.consumer = AIOKafkaConsumer(
-            **kafka,
-            group_id=self.group,
-            client_id=self.group,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            session_timeout_ms=self.config.session_timeout_ms,
-            heartbeat_interval_ms=self.config.heartbeat_interval_ms,
+        config = self.config
+        self.consumer = group_consumer(
+            self.settings, self.group, config.session_timeout_ms, config.heartbeat_interval_ms
         )
-        self.producer = AIOKafkaProducer(**kafka, client_id=self.group, acks="all")
+        self.producer = AIOKafkaProducer(
+            **aiokafka_config(self.settings), client_id=self.group, acks="all"
+        )
 
     async def _consume(self, stop: asyncio.Event) -> None:
         config = self.config
