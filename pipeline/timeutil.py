@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -102,3 +102,23 @@ def parse_when(text: str, now_ms: int, tz: ZoneInfo) -> int:
             f"{text!r} is not a time: use now, now-6h, RFC 3339, epoch ms or a local date"
         ) from None
     return int((dt if dt.tzinfo else dt.replace(tzinfo=tz)).timestamp() * 1000)
+
+
+DURATION_UNITS_S = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w)")
+
+
+def parse_duration(
+    raw: object, units: Collection[str] = ("ms", "s", "m", "h", "d"), *, fractions: bool = True
+) -> float:
+    """Seconds from a number of seconds, or text ``<count><unit>`` with one of ``units`` (``90s``,
+    ``15m``, ``1.5h``; surrounding blanks ignored). Without ``fractions`` only whole numbers and
+    counts are accepted. Raises ValueError naming ``raw`` and what is accepted.
+    """
+    number = int | float if fractions else int
+    if isinstance(raw, number) and not isinstance(raw, bool) and raw >= 0:
+        return float(raw)
+    match = _DURATION.fullmatch(raw.strip()) if isinstance(raw, str) else None
+    if match is None or match[2] not in units or (not fractions and "." in match[1]):
+        raise ValueError(f"bad duration {raw!r} (expected seconds, or e.g. 90s, 15m, 2h, 1d)")
+    return float(match[1]) * DURATION_UNITS_S[match[2]]

@@ -11,7 +11,7 @@ from aiokafka.errors import KafkaError
 
 from pipeline.commands.config import settings_of
 from pipeline.sinks.influx import RetryPolicy
-from pipeline.sinks.init import InitError, Retention, init_influx, parse_duration
+from pipeline.sinks.init import InitError, Retention, init_influx, parse_retention
 from pipeline.sinks.runner import Sink, SinkConfig
 from pipeline.sinks.runs import replay_influx
 
@@ -80,7 +80,7 @@ def init(
     """Create the database (1.x) or buckets (2.x) with their retention, for live and replay
     namespaces; safe to repeat."""
     try:
-        retention = Retention(parse_duration(raw_retention), parse_duration(results_retention))
+        retention = Retention(parse_retention(raw_retention), parse_retention(results_retention))
     except ValueError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None

@@ -21,29 +21,18 @@ import msgspec
 import yaml
 
 from pipeline.messages.notify import SILENCE_LABELS
+from pipeline.timeutil import parse_duration
 
 Severity = Literal["info", "warning", "critical"]
 State = Literal["firing", "escalated", "resolved", "flapping"]
 SEVERITY_RANK = {"info": 0, "warning": 1, "critical": 2}
 STATES: tuple[State, ...] = ("firing", "escalated", "resolved", "flapping")
 
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
-_UNIT_S = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
 class SubscriptionsError(ValueError):
     """The subscriptions file is unreadable or wrong; the message names the entry and field."""
-
-
-def parse_duration(raw: object) -> float:
-    """Seconds from a number of seconds or text such as ``90s``, ``15m``, ``2h``, ``1d``."""
-    if isinstance(raw, int | float) and not isinstance(raw, bool) and raw >= 0:
-        return float(raw)
-    match = _DURATION.fullmatch(raw.strip()) if isinstance(raw, str) else None
-    if match is None:
-        raise ValueError(f"bad duration {raw!r} (expected seconds, or e.g. 90s, 15m, 2h, 1d)")
-    return float(match[1]) * _UNIT_S[match[2]]
 
 
 # --- the file as written ------------------------------------------------------------------

@@ -13,6 +13,7 @@ step is reported as ``created``, ``updated`` or ``unchanged``.
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass
 from urllib.parse import urlencode
@@ -24,9 +25,9 @@ from influxdb_client.service.dbr_ps_service import DBRPsService
 
 from pipeline.settings import Settings
 from pipeline.sinks.influx import RAW_RETENTION_POLICY, raw_bucket
+from pipeline.timeutil import parse_duration
 
 RESULTS_RETENTION_POLICY = "autogen"  # 1.x default policy name; the v2 DBRP mapping uses it too
-_DURATION = re.compile(r"(\d+)([smhdw])")
 _UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800}
 _GO_DURATION = re.compile(r"(\d+)([hms])")
 
@@ -43,18 +44,20 @@ class Retention:
     results_s: int = 0
 
 
-def parse_duration(text: str) -> int:
+def parse_retention(text: str) -> int:
     """``30d``, ``12h``, ``2w``, ``90m`` -> seconds; ``inf`` (or ``0``) -> 0, forever."""
     text = text.strip().lower()
     if text in ("inf", "infinite", "0"):
         return 0
-    match = _DURATION.fullmatch(text)
-    if not match or int(match[1]) == 0:
+    try:
+        seconds = parse_duration(text, _UNIT_S, fractions=False)
+    except ValueError:
+        seconds = 0.0
+    if not 0 < seconds < math.inf:
         raise ValueError(f"{text!r}: expected a duration like 30d, 12h, 2w, or inf")
-    seconds = int(match[1]) * _UNIT_S[match[2]]
     if seconds < 3600:
         raise ValueError(f"{text!r}: InfluxDB keeps data at least 1h")
-    return seconds
+    return int(seconds)
 
 
 def init_influx(settings: Settings, retention: Retention) -> list[str]:

@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from pipeline.settings import Settings
-from pipeline.sinks.init import Retention, init_influx, parse_duration
+from pipeline.sinks.init import Retention, init_influx, parse_retention
 
 
 class FakeInflux2:
@@ -122,13 +122,14 @@ def test_v2_init_creates_buckets_and_mappings_once(influx2: tuple[FakeInflux2, s
 
 
 @pytest.mark.parametrize(
-    ("text", "seconds"), [("30d", 2_592_000), ("12h", 43_200), ("2w", 1_209_600), ("inf", 0)]
+    ("text", "seconds"),
+    [("30d", 2_592_000), ("12h", 43_200), (" 2W ", 1_209_600), ("90m", 5400), ("inf", 0)],
 )
 def test_durations(text: str, seconds: int) -> None:
-    assert parse_duration(text) == seconds
+    assert parse_retention(text) == seconds
 
 
-@pytest.mark.parametrize("text", ["30", "30 days", "10m", "-1d"])
+@pytest.mark.parametrize("text", ["30", "30 days", "10m", "-1d", "0d", "1.5d", "250ms"])
 def test_bad_durations(text: str) -> None:
     with pytest.raises(ValueError):
-        parse_duration(text)
+        parse_retention(text)

@@ -17,7 +17,8 @@ from email.utils import formatdate, make_msgid
 
 from pipeline.notify.channels import DeliveryError
 from pipeline.notify.render import Notification, Rendered
-from pipeline.notify.subscriptions import EmailConfig, parse_duration
+from pipeline.notify.subscriptions import EmailConfig
+from pipeline.timeutil import parse_duration
 
 PORTS = {"starttls": 587, "ssl": 465, "none": 25}
 

@@ -18,8 +18,8 @@ from pipeline.notify.subscriptions import (
     FeishuConfig,
     WebhookConfig,
     WeComConfig,
-    parse_duration,
 )
+from pipeline.timeutil import parse_duration
 
 RETRY_STATUSES = frozenset({408, 429})
 
