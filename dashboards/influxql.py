@@ -7,7 +7,7 @@ with Grafana's macros (``$timeFilter``, ``$__interval``, ``$variable``) and the 
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, Self
 
 from grafana_foundation_sdk.cog import builder as cogbuilder
 from grafana_foundation_sdk.cog import variants
@@ -44,14 +44,17 @@ class InfluxQL(variants.Dataquery):
 
 
 class Query(cogbuilder.Builder[InfluxQL]):
-    """``Query("A", "SELECT …", table=True, alias="$tag_subject")``"""
+    """``Query("SELECT …", table=True, alias="$tag_subject")``; the panel factories give a
+    panel's queries the ids A, B, … in order (:meth:`ref_id`)."""
 
-    def __init__(
-        self, ref_id: str, query: str, *, table: bool = False, alias: str | None = None
-    ) -> None:
+    def __init__(self, query: str, *, table: bool = False, alias: str | None = None) -> None:
         self._query = InfluxQL(
-            ref_id, " ".join(query.split()), "table" if table else "time_series", alias
+            "A", " ".join(query.split()), "table" if table else "time_series", alias
         )
+
+    def ref_id(self, ref_id: str) -> Self:
+        self._query.ref_id = ref_id
+        return self
 
     def build(self) -> InfluxQL:
         return self._query

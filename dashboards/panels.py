@@ -2,13 +2,15 @@
 thresholds, legends, table joins, maps and links, set the same way everywhere.
 
 A board builds its dashboard with :class:`Board`; each factory takes the bilingual title already
-rendered (``say(zh, en)``) and the InfluxQL targets (:class:`dashboards.influxql.Query`).
+rendered (``say(zh, en)``) and the panel's InfluxQL queries (:class:`dashboards.influxql.Query`),
+which it numbers A, B, … in order.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from string import ascii_uppercase
 from typing import Any
 
 from grafana_foundation_sdk.builders import bargauge, geomap, stat, statetimeline, table, timeseries
@@ -69,17 +71,22 @@ class Board:
         self.dashboard.with_row(dashboard_builders.Row(title).id(self._take_id()))
         return self
 
-    def add(self, panel: Any) -> Board:
-        self.dashboard.with_panel(panel.id(self._take_id()))
+    def add(self, *panels: Any) -> Board:
+        """The panels, in this order (left to right, then down)."""
+        for panel in panels:
+            self.dashboard.with_panel(panel.id(self._take_id()))
         return self
 
-    def variable(self, name: str, label: str, query: str) -> Board:
-        """A single-value variable filled by an InfluxQL ``SHOW TAG VALUES`` query."""
+    def variable(self, name: str, label: str, measurement: str, key: str, where: str = "") -> Board:
+        """A single-value variable: the values of tag ``key`` in ``measurement`` (InfluxQL
+        ``SHOW TAG VALUES``, optionally ``WHERE where``)."""
+        query = f'SHOW TAG VALUES FROM "{measurement}" WITH KEY = "{key}"'
+        query += f" WHERE {where}" if where else ""
         self.dashboard.with_variable(
             dashboard_builders.QueryVariable(name)
             .label(label)
-            .query(" ".join(query.split()))
-            .definition(" ".join(query.split()))
+            .query(query)
+            .definition(query)
             .datasource(DATASOURCE)
             .refresh(VariableRefresh.ON_TIME_RANGE_CHANGED)
             .sort(VariableSort.ALPHABETICAL_ASC)
@@ -93,10 +100,26 @@ class Board:
         return self._next_id - 1
 
 
-def _common(panel: Any, title: str, queries: Sequence[Query], w: int, h: int) -> Any:
-    panel.title(title).datasource(DATASOURCE).span(w).height(h)
-    for query in queries:
-        panel.with_target(query)
+def _common(
+    panel: Any,
+    title: str,
+    queries: Sequence[Query],
+    *,
+    unit: str,
+    w: int,
+    h: int,
+    thresholds: ThresholdsConfig | None = None,
+    mappings: list[ValueMap] | None = None,
+) -> Any:
+    """What every panel sets: title, data source, queries (ids A, B, …), unit, size, and
+    thresholds and value mappings when given."""
+    panel.title(title).datasource(DATASOURCE).span(w).height(h).unit(unit)
+    for ref_id, query in zip(ascii_uppercase, queries, strict=False):
+        panel.with_target(query.ref_id(ref_id))
+    if thresholds is not None:
+        panel.thresholds(thresholds)
+    if mappings:
+        panel.mappings(mappings)
     return panel
 
 
@@ -112,24 +135,24 @@ def _legend(table_legend: bool = False) -> common_builders.VizLegendOptions:
     return legend.calcs(["lastNotNull", "max"]) if table_legend else legend
 
 
-def _reduce(calcs: str = "lastNotNull", fields: str = "") -> common_builders.ReduceDataOptions:
-    return common_builders.ReduceDataOptions().calcs([calcs]).fields(fields).values(False)
+def _reduce(fields: str = "") -> common_builders.ReduceDataOptions:
+    """The last value of each series (of the ``fields`` matched; empty: the numeric ones)."""
+    return common_builders.ReduceDataOptions().calcs(["lastNotNull"]).fields(fields).values(False)
 
 
 def time_series(
     title: str,
-    queries: Sequence[Query],
-    *,
+    *queries: Query,
     unit: str,
     thresholds: ThresholdsConfig | None = None,
-    threshold_lines: bool = False,
     bars: bool = False,
     w: int = 12,
     h: int = 8,
 ) -> timeseries.Panel:
-    """A graph over time; ``threshold_lines`` draws the thresholds as dashed lines with
-    coloured areas (class limits, AQI levels)."""
-    panel = _common(timeseries.Panel(), title, queries, w, h).unit(unit).legend(_legend(True))
+    """A graph over time; ``thresholds`` are drawn as dashed lines with coloured areas (class
+    limits, AQI levels)."""
+    panel = _common(timeseries.Panel(), title, queries, unit=unit, thresholds=thresholds, w=w, h=h)
+    panel.legend(_legend(True))
     panel.tooltip(common_builders.VizTooltipOptions().mode(common.TooltipDisplayMode.MULTI))
     panel.span_nulls(3_600_000).show_points(common.VisibilityMode.AUTO)
     if bars:
@@ -137,8 +160,6 @@ def time_series(
             common_builders.StackingConfig().mode(common.StackingMode.NORMAL)
         )
     if thresholds is not None:
-        panel.thresholds(thresholds)
-    if threshold_lines:
         style = common.GraphThresholdsStyleMode.DASHED_AND_AREA
         panel.thresholds_style(common_builders.GraphThresholdsStyleConfig().mode(style))
     return panel
@@ -146,8 +167,7 @@ def time_series(
 
 def big_number(
     title: str,
-    queries: Sequence[Query],
-    *,
+    *queries: Query,
     unit: str = "none",
     thresholds: ThresholdsConfig | None = None,
     mappings: list[ValueMap] | None = None,
@@ -156,36 +176,29 @@ def big_number(
     h: int = 5,
 ) -> stat.Panel:
     """A stat of the last value; ``text`` for string fields (a pollutant, a category)."""
-    panel = _common(stat.Panel(), title, queries, w, h).unit(unit)
+    panel = _common(
+        stat.Panel(), title, queries, unit=unit, thresholds=thresholds, mappings=mappings, w=w, h=h
+    )
     panel.reduce_options(_reduce(fields="/.*/" if text else ""))
     panel.graph_mode(common.BigValueGraphMode.NONE if text else common.BigValueGraphMode.AREA)
-    panel.color_mode(
+    return panel.color_mode(
         common.BigValueColorMode.BACKGROUND if thresholds else common.BigValueColorMode.NONE
     )
-    if thresholds is not None:
-        panel.thresholds(thresholds)
-    if mappings:
-        panel.mappings(mappings)
-    return panel
 
 
-def bars(
-    title: str,
-    queries: Sequence[Query],
-    *,
-    unit: str = "none",
-    thresholds: ThresholdsConfig | None = None,
-    calc: str = "lastNotNull",
-    w: int = 8,
-    h: int = 8,
-) -> bargauge.Panel:
-    """Horizontal bars, one per series (a ranking, counts by a tag)."""
-    panel = _common(bargauge.Panel(), title, queries, w, h).unit(unit)
-    panel.orientation(common.VizOrientation.HORIZONTAL).reduce_options(_reduce(calc))
-    panel.display_mode(common.BarGaugeDisplayMode.GRADIENT).show_unfilled(True)
-    if thresholds is not None:
-        panel.thresholds(thresholds)
-    return panel
+def bars_by(title: str, select: str, tag: str, *, w: int = 8, h: int = 8) -> bargauge.Panel:
+    """Horizontal bars of a count (``select``: ``SELECT count(…) FROM … WHERE …``) per value of
+    ``tag``, one bar each (alerts by rule, dead letters by reason)."""
+    panel = _common(
+        bargauge.Panel(),
+        title,
+        [Query(f'{select} GROUP BY "{tag}"', alias=f"$tag_{tag}")],
+        unit="short",
+        w=w,
+        h=h,
+    )
+    panel.orientation(common.VizOrientation.HORIZONTAL).reduce_options(_reduce())
+    return panel.display_mode(common.BarGaugeDisplayMode.GRADIENT).show_unfilled(True)
 
 
 @dataclass(frozen=True)
@@ -199,10 +212,29 @@ class Column:
     cell: str = "color-background"
 
 
+COLUMN_LABELS = {  # column name -> (zh, en) where the boards' tables show it the same way
+    "Time": ("时间", "Time"),
+    "rule": ("规则", "Rule"),
+    "subject": ("对象", "Subject"),
+    "severity": ("级别", "Severity"),
+    "value": ("数值", "Value"),
+    "threshold": ("阈值", "Threshold"),
+    "message": ("内容", "Message"),
+    "parameter": ("参数", "Parameter"),
+    "flag": ("标记", "Flag"),
+    "target": ("目标", "Target"),
+    "failing": ("超标参数", "Failing parameters"),
+}
+
+
+def labelled(say: Say, *names: str) -> dict[str, Column]:
+    """Columns under their :data:`COLUMN_LABELS` labels, in this order."""
+    return {name: Column(say(*COLUMN_LABELS[name])) for name in names}
+
+
 def grid(
     title: str,
-    queries: Sequence[Query],
-    *,
+    *queries: Query,
     columns: dict[str, Column],
     transformations: Sequence[DataTransformerConfig] = (),
     unit: str = "none",
@@ -223,11 +255,9 @@ def grid(
         "excludeByName": hidden | ({} if keep_time else {"Time": True}),
         "renameByName": {name: label for name, label in shown.items() if label != name},
     }
-    panel = _common(table.Panel(), title, queries, w, h).cell_height(common.TableCellHeight.SM)
+    panel = _common(table.Panel(), title, queries, unit=unit, mappings=mappings, w=w, h=h)
+    panel.cell_height(common.TableCellHeight.SM)
     panel.transformations([*transformations, DataTransformerConfig("organize", options=organize)])
-    panel.unit(unit)
-    if mappings:
-        panel.mappings(mappings)
     if sort_by:
         panel.sort_by([common_builders.TableSortByFieldState().display_name(shown[sort_by])])
     for name, column in columns.items():
@@ -246,23 +276,17 @@ def grid(
 
 
 def timeline(
-    title: str,
-    queries: Sequence[Query],
-    *,
-    mappings: list[ValueMap],
-    w: int = 24,
-    h: int = 9,
+    title: str, *queries: Query, mappings: list[ValueMap], w: int = 24, h: int = 9
 ) -> statetimeline.Panel:
     """States over time, one row per series, each value held until the next."""
-    panel = _common(statetimeline.Panel(), title, queries, w, h).mappings(mappings).unit("none")
+    panel = _common(statetimeline.Panel(), title, queries, unit="none", mappings=mappings, w=w, h=h)
     panel.merge_values(True).show_value(common.VisibilityMode.AUTO).row_height(0.8)
     return panel.legend(_legend())
 
 
 def site_map(
     title: str,
-    queries: Sequence[Query],
-    *,
+    *queries: Query,
     centre: tuple[float, float],
     layer: str,
     colour_field: str,
@@ -298,14 +322,21 @@ def site_map(
         )
         .tooltip(True)
     )
-    panel = _common(geomap.Panel(), title, queries, w, h).unit("none")
+    panel = _common(
+        geomap.Panel(),
+        title,
+        queries,
+        unit="none",
+        thresholds=thresholds,
+        mappings=mappings,
+        w=w,
+        h=h,
+    )
     panel.view(geomap.MapViewConfig().id("coords").lat(lat).lon(lon).zoom(10))
     panel.basemap(common_builders.MapLayerOptions().type("default").name("Basemap"))
     panel.controls(geomap.ControlsOptions().show_zoom(True).mouse_wheel_zoom(True).show_scale(True))
     panel.tooltip(geomap.TooltipOptions().mode(geomap_models.TooltipMode.DETAILS))
-    panel.layers([markers]).thresholds(thresholds).transformations(list(transformations))
-    if mappings:
-        panel.mappings(mappings)
+    panel.layers([markers]).transformations(list(transformations))
     return panel.data_links(list(links))
 
 
@@ -361,7 +392,7 @@ def ranking_table(
         WHERE "board" = '{board}' AND $timeFilter GROUP BY "subject" """
     return grid(
         title,
-        [Query("A", query, table=True)],
+        Query(query, table=True),
         columns={
             "rank": Column(say("排名", "Rank")),
             "name": Column(say("名称", "Name")),
@@ -389,20 +420,20 @@ def aqi_summary(say: Say, source: str, aqi_title: str, h: int) -> list[stat.Pane
     return [
         big_number(
             aqi_title,
-            [Query("A", f'SELECT last("aqi") AS "AQI" {source}')],
+            Query(f'SELECT last("aqi") AS "AQI" {source}'),
             thresholds=aqi_thresholds(),
             h=h,
         ),
         big_number(
             say("空气质量级别", "AQI level"),
-            [Query("A", f'SELECT last("level") AS "level" {source}')],
+            Query(f'SELECT last("level") AS "level" {source}'),
             thresholds=aqi_level_thresholds(),
             mappings=aqi_level_mappings(say),
             h=h,
         ),
         big_number(
             say("首要污染物", "Primary pollutant"),
-            [Query("A", f'SELECT last("primary") AS "primary" {source}')],
+            Query(f'SELECT last("primary") AS "primary" {source}'),
             text=True,
             h=h,
         ),

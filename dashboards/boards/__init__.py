@@ -1,5 +1,5 @@
-"""One module per dashboard; each has ``UID`` and ``build(say) -> Board``. The UIDs are fixed:
-dashboards link to each other by them."""
+"""One module per dashboard; each has ``UID`` and ``build(ctx: Context) -> Board``. The UIDs
+are fixed: dashboards link to each other by them."""
 
 OVERVIEW = "envmon-overview"
 AIR_STATION = "envmon-air-station"  # variable ``station``

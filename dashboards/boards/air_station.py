@@ -7,7 +7,7 @@ from dashboards import panels, styles
 from dashboards.boards import AIR_STATION
 from dashboards.context import Context
 from dashboards.influxql import Query
-from dashboards.panels import Board, Column
+from dashboards.panels import Board
 
 UID = AIR_STATION
 UG = {"pm25": "PM2.5", "pm10": "PM10", "so2": "SO2", "no2": "NO2", "o3": "O3"}  # μg/m³
@@ -20,6 +20,8 @@ UG_M3 = "conμgm3"
 MG_M3 = "conmgm3"
 STATION_HOUR = """FROM "air_aqi" WHERE "scope" = 'station' AND "report" = 'hour'
 AND "subject" =~ /^$station$/ AND $timeFilter"""
+HOURLY = f"{STATION_HOUR} GROUP BY time(1h) fill(none)"
+QC = """FROM "qc" WHERE "station" =~ /^$station$/ AND $timeFilter"""
 
 
 def _fields(function: str, names: dict[str, str]) -> str:
@@ -30,110 +32,49 @@ def build(ctx: Context) -> Board:
     say = ctx.say
     board = Board(UID, say("空气站详情", "Air station"), say)
     board.variable(
-        "station",
-        say("站点", "Station"),
-        """SHOW TAG VALUES FROM "air_aqi" WITH KEY = "subject" WHERE "scope" = 'station'""",
+        "station", say("站点", "Station"), "air_aqi", "subject", where="\"scope\" = 'station'"
     )
-    for panel in panels.aqi_summary(say, STATION_HOUR, say("小时 AQI", "Hourly AQI"), h=6):
-        board.add(panel)
-    board.add(
+    return board.add(
+        *panels.aqi_summary(say, STATION_HOUR, say("小时 AQI", "Hourly AQI"), h=6),
         panels.time_series(
             say("AQI 与分指数", "AQI and IAQI per pollutant"),
-            [
-                Query(
-                    "A",
-                    f"""SELECT last("aqi") AS "AQI", {_fields("last", IAQI)} {STATION_HOUR}
-                    GROUP BY time(1h) fill(none)""",
-                )
-            ],
+            Query(f'SELECT last("aqi") AS "AQI", {_fields("last", IAQI)} {HOURLY}'),
             unit="none",
             thresholds=styles.aqi_thresholds(),
-            threshold_lines=True,
-            w=12,
             h=6,
-        )
-    )
-    board.add(
+        ),
         panels.time_series(
             say("污染物浓度（分钟）", "Concentrations (readings)"),
-            [
-                Query(
-                    "A",
-                    f"SELECT {_fields('mean', UG)} {READINGS}",
-                )
-            ],
+            Query(f"SELECT {_fields('mean', UG)} {READINGS}"),
             unit=UG_M3,
-            w=12,
             h=9,
-        )
-    )
-    board.add(
+        ),
         panels.time_series(
             say("小时均值与滑动平均", "Hourly means, 8-h and 24-h averages"),
-            [
-                Query(
-                    "A",
-                    f"""SELECT {_fields("last", UG | MOVING)} {STATION_HOUR}
-                    GROUP BY time(1h) fill(none)""",
-                )
-            ],
+            Query(f"SELECT {_fields('last', UG | MOVING)} {HOURLY}"),
             unit=UG_M3,
-            w=12,
             h=9,
-        )
-    )
-    board.add(
+        ),
         panels.time_series(
             say("一氧化碳", "CO"),
-            [
-                Query("A", f'SELECT mean("co") AS "CO" {READINGS}'),
-                Query(
-                    "B",
-                    f"""SELECT last("co") AS "CO 1h" {STATION_HOUR} GROUP BY time(1h) fill(none)""",
-                ),
-            ],
+            Query(f'SELECT mean("co") AS "CO" {READINGS}'),
+            Query(f'SELECT last("co") AS "CO 1h" {HOURLY}'),
             unit=MG_M3,
-            w=12,
-            h=8,
-        )
-    )
-    board.add(
+        ),
         panels.time_series(
             say("质控标记", "QC flags"),
-            [
-                Query(
-                    "A",
-                    """SELECT count("value") FROM "qc" WHERE "station" =~ /^$station$/
-                    AND $timeFilter GROUP BY time($__interval), "parameter", "flag" fill(none)""",
-                    alias="$tag_parameter $tag_flag",
-                )
-            ],
+            Query(
+                f"""SELECT count("value") {QC}
+                GROUP BY time($__interval), "parameter", "flag" fill(none)""",
+                alias="$tag_parameter $tag_flag",
+            ),
             unit="short",
             bars=True,
-            w=12,
-            h=8,
-        )
-    )
-    board.add(
+        ),
         panels.grid(
             say("最近的质控标记", "Latest QC-flagged readings"),
-            [
-                Query(
-                    "A",
-                    """SELECT last("value") AS "value" FROM "qc" WHERE "station" =~ /^$station$/
-                    AND $timeFilter GROUP BY "parameter", "flag" """,
-                    table=True,
-                )
-            ],
-            columns={
-                "Time": Column(say("时间", "Time")),
-                "parameter": Column(say("参数", "Parameter")),
-                "flag": Column(say("标记", "Flag")),
-                "value": Column(say("数值", "Value")),
-            },
+            Query(f'SELECT last("value") AS "value" {QC} GROUP BY "parameter", "flag"', table=True),
+            columns=panels.labelled(say, "Time", "parameter", "flag", "value"),
             keep_time=True,
-            w=12,
-            h=8,
-        )
+        ),
     )
-    return board

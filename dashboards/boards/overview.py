@@ -16,25 +16,20 @@ CITY_HOUR = """FROM "air_aqi" WHERE "scope" = 'city' AND "report" = 'hour' AND $
 def build(ctx: Context) -> Board:
     say = ctx.say
     name = say.pick("name_zh", "name_en")
-    board = Board(UID, say("城市空气质量概览", "City overview"), say)
-    board.add(
+    return Board(UID, say("城市空气质量概览", "City overview"), say).add(
         panels.site_map(
             say("站点 AQI 地图", "Stations by AQI level"),
-            [
-                Query(
-                    "A",
-                    f"""SELECT last("aqi") AS "aqi", last("level") AS "level",
-                    last("{name}") AS "name" FROM "air_aqi" WHERE "scope" = 'station'
-                    AND "report" = 'hour' AND $timeFilter GROUP BY "subject" """,
-                    table=True,
-                ),
-                Query(
-                    "B",
-                    """SELECT last("lat") AS "lat", last("lon") AS "lon" FROM "site"
-                    WHERE "kind" = 'air' GROUP BY "station" """,
-                    table=True,
-                ),
-            ],
+            Query(
+                f"""SELECT last("aqi") AS "aqi", last("level") AS "level",
+                last("{name}") AS "name" FROM "air_aqi" WHERE "scope" = 'station'
+                AND "report" = 'hour' AND $timeFilter GROUP BY "subject" """,
+                table=True,
+            ),
+            Query(
+                """SELECT last("lat") AS "lat", last("lon") AS "lon" FROM "site"
+                WHERE "kind" = 'air' GROUP BY "station" """,
+                table=True,
+            ),
             centre=ctx.centre,
             layer=say("空气站", "Air stations"),
             colour_field="aqi",
@@ -46,13 +41,9 @@ def build(ctx: Context) -> Board:
                     say("站点详情", "Station details"), AIR_STATION, "station", "subject"
                 )
             ],
-            w=12,
             h=14,
-        )
-    )
-    for panel in panels.aqi_summary(say, CITY_HOUR, say("城市 AQI", "City AQI"), h=7):
-        board.add(panel)
-    board.add(
+        ),
+        *panels.aqi_summary(say, CITY_HOUR, say("城市 AQI", "City AQI"), h=7),
         panels.ranking_table(
             say,
             say("区排名（小时 AQI）", "District ranking (hourly AQI)"),
@@ -60,53 +51,36 @@ def build(ctx: Context) -> Board:
             "AQI",
             styles.aqi_thresholds(),
             h=7,
-        )
-    )
-    board.add(
+        ),
         panels.time_series(
             say("各区 AQI", "AQI by district"),
-            [
-                Query(
-                    "A",
-                    """SELECT mean("aqi") FROM "air_aqi" WHERE "scope" = 'district'
-                    AND "report" = 'hour' AND $timeFilter
-                    GROUP BY time($__interval), "subject" fill(none)""",
-                    alias="$tag_subject",
-                )
-            ],
+            Query(
+                """SELECT mean("aqi") FROM "air_aqi" WHERE "scope" = 'district'
+                AND "report" = 'hour' AND $timeFilter
+                GROUP BY time($__interval), "subject" fill(none)""",
+                alias="$tag_subject",
+            ),
             unit="none",
             thresholds=styles.aqi_thresholds(),
-            threshold_lines=True,
-            w=12,
             h=9,
-        )
-    )
-    board.add(
+        ),
         panels.grid(
             say("当前告警", "Active alerts"),
-            [
-                Query(
-                    "A",
-                    f"""SELECT last("active") AS "active", last("state") AS "state",
-                    last("value") AS "value", last("threshold") AS "threshold",
-                    last("{say.pick("message_zh", "message_en")}") AS "message"
-                    FROM "alert" WHERE $timeFilter GROUP BY "rule", "subject" """,
-                    table=True,
-                )
-            ],
+            Query(
+                f"""SELECT last("active") AS "active", last("state") AS "state",
+                last("value") AS "value", last("threshold") AS "threshold",
+                last("{say.pick("message_zh", "message_en")}") AS "message"
+                FROM "alert" WHERE $timeFilter GROUP BY "rule", "subject" """,
+                table=True,
+            ),
             transformations=[panels.only_rows("active", 1)],
             mappings=styles.alert_state_mappings(say),
             columns={
-                "rule": Column(say("规则", "Rule")),
-                "subject": Column(say("对象", "Subject")),
+                **panels.labelled(say, "rule", "subject"),
                 "state": Column(say("状态", "State"), colour=FROM_MAPPINGS),
-                "value": Column(say("数值", "Value")),
-                "threshold": Column(say("阈值", "Threshold")),
-                "message": Column(say("内容", "Message")),
+                **panels.labelled(say, "value", "threshold", "message"),
                 "active": Column(hidden=True),
             },
-            w=12,
             h=9,
-        )
+        ),
     )
-    return board

@@ -28,7 +28,6 @@ SECTION = """"station" =~ /^$section$/ AND $timeFilter"""
 def _latest_class(say: Say) -> Query:
     name = say.pick("name_zh", "name_en")
     return Query(
-        "A",
         f"""SELECT last("class_num") AS "class_num", last("water_class") AS "class",
         last("target_class") AS "target", last("failing") AS "failing", last("{name}") AS "name"
         FROM "water_quality" WHERE $timeFilter GROUP BY "station" """,
@@ -38,7 +37,6 @@ def _latest_class(say: Say) -> Query:
 
 def _sites(fields: str) -> Query:
     return Query(
-        "B",
         f"""SELECT {fields} FROM "site" WHERE "kind" = 'water' GROUP BY "station" """,
         table=True,
     )
@@ -47,15 +45,13 @@ def _sites(fields: str) -> Query:
 def build(ctx: Context) -> Board:
     say = ctx.say
     board = Board(UID, say("河流断面水质", "Rivers"), say)
-    board.variable(
-        "section",
-        say("断面", "Section"),
-        """SHOW TAG VALUES FROM "water_quality" WITH KEY = "station" """,
-    )
-    board.add(
+    board.variable("section", say("断面", "Section"), "water_quality", "station")
+    to_section = panels.link_to(say("断面详情", "Section details"), RIVERS, "section", "station")
+    return board.add(
         panels.site_map(
             say("断面水质类别地图", "Sections by water class"),
-            [_latest_class(say), _sites('last("lat") AS "lat", last("lon") AS "lon"')],
+            _latest_class(say),
+            _sites('last("lat") AS "lat", last("lon") AS "lon"'),
             centre=ctx.centre,
             layer=say("断面", "Sections"),
             colour_field="class_num",
@@ -63,17 +59,13 @@ def build(ctx: Context) -> Board:
             thresholds=styles.water_class_thresholds(),
             mappings=styles.water_class_mappings(),
             transformations=panels.join_sites("station"),
-            links=[
-                panels.link_to(say("断面详情", "Section details"), RIVERS, "section", "station")
-            ],
-            w=12,
+            links=[to_section],
             h=13,
-        )
-    )
-    board.add(
+        ),
         panels.grid(
             say("水质类别与目标", "Class vs target"),
-            [_latest_class(say), _sites('last("target_num") AS "target_num"')],
+            _latest_class(say),
+            _sites('last("target_num") AS "target_num"'),
             transformations=[
                 *panels.join_sites("station"),
                 DataTransformerConfig(
@@ -89,8 +81,7 @@ def build(ctx: Context) -> Board:
                 "station": Column(hidden=True),
                 "name": Column(say("断面", "Section")),
                 "class": Column(say("类别", "Class")),
-                "target": Column(say("目标", "Target")),
-                "failing": Column(say("超标参数", "Failing parameters")),
+                **panels.labelled(say, "target", "failing"),
                 "over_target": Column(
                     say("超出目标级数", "Classes over target"),
                     thresholds=styles.steps((None, "green"), (1, "red")),
@@ -98,54 +89,37 @@ def build(ctx: Context) -> Board:
                 "class_num": Column(hidden=True),
                 "target_num": Column(hidden=True),
             },
-            links=[
-                panels.link_to(say("断面详情", "Section details"), RIVERS, "section", "station")
-            ],
-            w=12,
+            links=[to_section],
             h=13,
-        )
-    )
-    for key, (zh, en, unit) in PARAMETERS.items():
-        board.add(
+        ),
+        *(
             panels.time_series(
                 say(f"{zh}（$section）", f"{en} ($section)"),
-                [
-                    Query(
-                        "A",
-                        f"""SELECT mean("{key}") AS "{key}" FROM "water_quality" WHERE {SECTION}
-                        GROUP BY time($__interval) fill(none)""",
-                    )
-                ],
+                Query(
+                    f"""SELECT mean("{key}") AS "{key}" FROM "water_quality" WHERE {SECTION}
+                    GROUP BY time($__interval) fill(none)"""
+                ),
                 unit=unit,
                 thresholds=styles.class_limit_thresholds(key),
-                threshold_lines=True,
                 w=8,
-                h=8,
             )
-        )
-    board.add(
+            for key, (zh, en, unit) in PARAMETERS.items()
+        ),
         panels.ranking_table(
             say,
             say("断面 CWQI 排名（月累计）", "Sections by CWQI (month to date)"),
             "section_cwqi_mtd",
             "CWQI",
             None,
-            w=12,
-            h=8,
-        )
-    )
-    board.add(
+        ),
         panels.grid(
             say("超标记录", "Exceedance history"),
-            [
-                Query(
-                    "A",
-                    f"""SELECT "water_class" AS "class", "target_class" AS "target",
-                    "failing" AS "failing", "class_num" AS "class_num" FROM "water_quality"
-                    WHERE "failing" != '' AND {SECTION} GROUP BY "station" """,
-                    table=True,
-                )
-            ],
+            Query(
+                f"""SELECT "water_class" AS "class", "target_class" AS "target",
+                "failing" AS "failing", "class_num" AS "class_num" FROM "water_quality"
+                WHERE "failing" != '' AND {SECTION} GROUP BY "station" """,
+                table=True,
+            ),
             columns={
                 "Time": Column(say("时间", "Time")),
                 "station": Column(say("断面", "Section")),
@@ -153,13 +127,9 @@ def build(ctx: Context) -> Board:
                     say("类别", "Class"), thresholds=styles.water_class_thresholds()
                 ),
                 "class": Column(hidden=True),
-                "target": Column(say("目标", "Target")),
-                "failing": Column(say("超标参数", "Failing parameters")),
+                **panels.labelled(say, "target", "failing"),
             },
             mappings=styles.water_class_mappings(),
             keep_time=True,
-            w=12,
-            h=8,
-        )
+        ),
     )
-    return board

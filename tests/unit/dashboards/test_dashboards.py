@@ -88,6 +88,8 @@ def test_fixed_uids_variables_and_every_panel_queries_influxql(dashboards: dict[
         assert len(ids) == len(set(ids)), f"{uid}: panel ids repeat"
         for panel in panels_of(dashboard):
             assert panel["targets"], f"{uid} {panel['title']}: no query"
+            ref_ids = [target["refId"] for target in panel["targets"]]
+            assert ref_ids == list("ABCDEFGH"[: len(ref_ids)]), f"{uid} {panel['title']}"
             for target in panel["targets"]:
                 assert target["datasource"] == {"type": "influxdb", "uid": "envmon-influxdb"}
                 assert target["rawQuery"] is True
