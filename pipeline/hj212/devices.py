@@ -21,57 +21,11 @@ import yaml
 
 from pipeline.hj212.codes import FACTORS
 from pipeline.registry import Registry, StationKind
-
-# the envmon schema unit of each value key (DESIGN.md "Messages")
-SCHEMA_UNITS: dict[str, str] = {
-    **dict.fromkeys(("pm25", "pm10", "so2", "no2", "o3"), "ug/m3"),
-    "co": "mg/m3",
-    "ph": "pH",
-    "temp": "C",
-    **dict.fromkeys(("do", "codmn", "cod", "bod5", "nh3n", "tp", "tn"), "mg/L"),
-    "cond": "uS/cm",
-    "turb": "NTU",
-}
-_SPELLINGS = {
-    "ug/m3": "ug/m3",
-    "ng/m3": "ng/m3",
-    "mg/m3": "mg/m3",
-    "mg/l": "mg/L",
-    "ug/l": "ug/L",
-    "us/cm": "uS/cm",
-    "ms/cm": "mS/cm",
-    "c": "C",
-    "°c": "C",
-    "ph": "pH",
-    "ntu": "NTU",
-}
-# (transmitted, schema) -> factor; identical units convert with 1
-_FACTORS = {
-    ("ng/m3", "ug/m3"): 0.001,
-    ("mg/m3", "ug/m3"): 1000.0,
-    ("ng/m3", "mg/m3"): 1e-6,
-    ("ug/m3", "mg/m3"): 0.001,
-    ("ug/L", "mg/L"): 0.001,
-    ("mS/cm", "uS/cm"): 1000.0,
-}
+from pipeline.units import SCHEMA_UNITS, unit_factor
 
 
 class DeviceMapError(ValueError):
     """The device map is unreadable or inconsistent; the message names the entry."""
-
-
-def canonical_unit(unit: str) -> str | None:
-    """``µg/m³``, ``μg/m3``, ``ug/m3`` -> ``ug/m3``; None for a unit envmon does not know."""
-    key = unit.replace("µ", "u").replace("μ", "u").replace("³", "3").replace(" ", "").lower()
-    return _SPELLINGS.get(key)
-
-
-def unit_factor(unit: str, key: str) -> float | None:
-    """Multiply a value sent in ``unit`` by this to get value key ``key`` in the schema unit."""
-    sent, wanted = canonical_unit(unit), SCHEMA_UNITS[key]
-    if sent == wanted:
-        return 1.0
-    return _FACTORS.get((sent, wanted)) if sent else None
 
 
 class _DeviceEntry(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

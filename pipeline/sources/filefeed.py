@@ -12,10 +12,11 @@ Column mapping (case-insensitive; spaces, ``_``, ``-`` and ``.`` are ignored whe
 | | ``temp`` ``cond`` ``turb`` |
 
 A column may state its unit in brackets, ``CO(mg/m3)``, ``PM2.5[ug/m3]``, ``NH3-N (mg/L)``; it is
-checked against the schema's unit and converted when it is a known multiple (μg/m³ ↔ mg/m³,
-μg/L ↔ mg/L, mS/cm → μS/cm). An unknown unit stops the feed before anything is sent. Other
-columns (``AQI``, ``质量等级``, …) are ignored and reported. Timestamps without an offset are
-local time in the configured zone. Empty cells, ``-``, ``—``, ``NA``, ``null`` mean not measured.
+checked against the schema's unit and converted when it is a known multiple (``pipeline/units.py``:
+ng/m³ or μg/m³ ↔ mg/m³, μg/L → mg/L, mS/cm → μS/cm). An unknown unit stops the feed before anything
+is sent. Other columns (``AQI``, ``质量等级``, …) are ignored and reported. Timestamps without an
+offset are local time in the configured zone. Empty cells, ``-``, ``—``, ``NA``, ``null`` mean not
+measured.
 
 Every row is validated by the same decoder the stream agents use; a bad row becomes a dead letter
 (its line number as the offset) with the decoder's reason code — never a crash, never a silent skip.
@@ -35,6 +36,7 @@ from zoneinfo import ZoneInfo
 
 from pipeline.messages import VALUES_TYPES, Reject, RejectReason
 from pipeline.registry import StationKind
+from pipeline.units import SCHEMA_UNITS, canonical_unit, unit_factor
 
 _ALIASES = {
     "station": ("station", "stationid", "code", "mn", "站点编码", "监测点编码", "站点"),
@@ -46,33 +48,6 @@ _ALIASES = {
 _VALUE_KEYS = {k for kind in StationKind for k in VALUES_TYPES[kind].__struct_fields__}
 _MISSING = {"", "-", "—", "na", "n/a", "null", "none"}
 
-# Unit spelled in a header -> (canonical unit, factor to the schema's unit).
-_UNITS = {
-    "ug/m3": ("μg/m³", 1.0),
-    "mg/m3": ("mg/m³", 1.0),
-    "mg/l": ("mg/L", 1.0),
-    "ug/l": ("μg/L", 1.0),
-    "us/cm": ("μS/cm", 1.0),
-    "ms/cm": ("mS/cm", 1.0),
-    "ntu": ("NTU", 1.0),
-    "c": ("°C", 1.0),
-    "": ("", 1.0),
-}
-_SCHEMA_UNIT = {
-    **dict.fromkeys(("so2", "no2", "o3", "pm10", "pm25"), "μg/m³"),
-    "co": "mg/m³",
-    **dict.fromkeys(("do", "codmn", "cod", "bod5", "nh3n", "tp", "tn"), "mg/L"),
-    "ph": "",
-    "temp": "°C",
-    "cond": "μS/cm",
-    "turb": "NTU",
-}
-_CONVERSIONS = {
-    ("mg/m³", "μg/m³"): 1000.0,
-    ("μg/m³", "mg/m³"): 0.001,
-    ("μg/L", "mg/L"): 0.001,
-    ("mS/cm", "μS/cm"): 1000.0,
-}
 _HEADER = re.compile(r"^\s*(?P<name>[^(\[]+?)\s*(?:[(\[](?P<unit>[^)\]]*)[)\]])?\s*$")
 
 
@@ -137,23 +112,18 @@ def map_columns(headers: list[str], require: bool = True) -> tuple[list[Column],
 
 
 def _factor(header: str, key: str, unit_text: str) -> float:
-    if key not in _SCHEMA_UNIT:
+    if key not in SCHEMA_UNITS or not unit_text.strip():  # no unit stated
         return 1.0
-    spelled = (
-        unit_text.lower().replace("µ", "u").replace("μ", "u").replace("³", "3").replace("°", "")
-    )
-    spelled = spelled.replace(" ", "")
-    if spelled not in _UNITS:
+    unit = canonical_unit(unit_text)
+    if unit is None:
         raise FeedError(f"column {header!r}: unknown unit {unit_text!r}")
-    unit = _UNITS[spelled][0]
-    wanted = _SCHEMA_UNIT[key]
-    if not unit_text or unit == wanted:
-        return 1.0
-    if (unit, wanted) in _CONVERSIONS:
-        return _CONVERSIONS[(unit, wanted)]
-    raise FeedError(
-        f"column {header!r}: unit {unit} cannot be converted to {key}'s unit {wanted or '(none)'}"
-    )
+    factor = unit_factor(unit, key)
+    if factor is None:
+        raise FeedError(
+            f"column {header!r}: unit {unit} cannot be converted to {key}'s unit "
+            f"{SCHEMA_UNITS[key]}"
+        )
+    return factor
 
 
 class RowConverter:

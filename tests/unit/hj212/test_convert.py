@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.hj212.convert import to_reading
-from pipeline.hj212.devices import DeviceMap, DeviceMapError, canonical_unit
+from pipeline.hj212.devices import DeviceMap, DeviceMapError
 from pipeline.hj212.packet import Packet, parse_frame
 from pipeline.hj212.response import encode_frame
 from pipeline.messages import AirValues, WaterValues
@@ -116,8 +116,3 @@ def test_unconvertible_unit_is_a_load_error_naming_the_device(
     )
     with pytest.raises(DeviceMapError, match=r"'M1'.*(w01009|w01001)"):
         DeviceMap.load(registry, path)
-
-
-def test_unit_spellings() -> None:
-    assert {canonical_unit(u) for u in ("µg/m³", "μg/m3", "ug/m3", "UG/M3")} == {"ug/m3"}
-    assert canonical_unit("furlongs") is None

@@ -1,0 +1,41 @@
+"""Units: spellings, schema units and the factors between known multiples."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.units import SCHEMA_UNITS, canonical_unit, unit_factor
+
+
+def test_unit_spellings() -> None:
+    assert {canonical_unit(u) for u in ("µg/m³", "μg/m3", "ug/m3", "UG/M3", "μg / m³")} == {"ug/m3"}
+    assert canonical_unit("°C") == canonical_unit("c") == "C"
+    assert canonical_unit("furlongs") is None
+    assert canonical_unit("") is None
+
+
+@pytest.mark.parametrize(
+    ("unit", "key", "factor"),
+    [
+        ("μg/m³", "pm25", 1.0),
+        ("ng/m3", "pm25", 0.001),
+        ("mg/m3", "pm25", 1000.0),
+        ("ug/m3", "co", 0.001),
+        ("ng/m3", "co", 1e-6),
+        ("μg/L", "nh3n", 0.001),
+        ("mS/cm", "cond", 1000.0),
+        ("pH", "ph", 1.0),
+        ("°C", "temp", 1.0),
+    ],
+)
+def test_known_multiples(unit: str, key: str, factor: float) -> None:
+    assert unit_factor(unit, key) == factor
+
+
+@pytest.mark.parametrize(("unit", "key"), [("ppm", "so2"), ("mg/L", "ph"), ("mg/L", "co")])
+def test_unknown_or_unconvertible_units_have_no_factor(unit: str, key: str) -> None:
+    assert unit_factor(unit, key) is None
+
+
+def test_every_schema_unit_is_a_known_spelling() -> None:
+    assert all(canonical_unit(unit) == unit for unit in SCHEMA_UNITS.values())
