@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from importlib import resources
 from pathlib import Path
 
 import msgspec
-import yaml
+
+from pipeline.datafile import load_data_file
 
 
 class StationKind(StrEnum):
@@ -120,19 +120,9 @@ class Registry:
     @classmethod
     def load(cls, path: Path | None = None) -> Registry:
         """Load a registry file, or the bundled Shenzhen registry when ``path`` is None."""
-        if path is None:
-            text = resources.files("pipeline.data").joinpath("shenzhen.yaml").read_text("utf-8")
-            source = "bundled:shenzhen.yaml"
-        else:
-            try:
-                text = Path(path).read_text("utf-8")
-            except OSError as exc:
-                raise RegistryError(f"registry file {path}: {exc.strerror}") from exc
-            source = str(path)
-        try:
-            raw = msgspec.convert(yaml.safe_load(text), _RegistryFile)
-        except (yaml.YAMLError, msgspec.ValidationError) as exc:
-            raise RegistryError(f"registry file {source}: {exc}") from exc
+        raw, source = load_data_file(
+            path, "shenzhen.yaml", _RegistryFile, "registry file", RegistryError
+        )
         return cls._build(raw, source)
 
     @classmethod

@@ -13,12 +13,11 @@ schema unit of its value is a load error naming the device.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 import msgspec
-import yaml
 
+from pipeline.datafile import load_data_file
 from pipeline.hj212.codes import FACTORS
 from pipeline.registry import Registry, StationKind
 from pipeline.units import SCHEMA_UNITS, unit_factor
@@ -74,19 +73,9 @@ class DeviceMap:
     def load(cls, registry: Registry, path: Path | None = None) -> DeviceMap:
         """Load a device map, or the bundled one when ``path`` is None; stations must exist
         in ``registry``."""
-        if path is None:
-            text = resources.files("pipeline.data").joinpath("hj212_devices.yaml").read_text()
-            source = "bundled:hj212_devices.yaml"
-        else:
-            try:
-                text = Path(path).read_text("utf-8")
-            except OSError as exc:
-                raise DeviceMapError(f"device map {path}: {exc.strerror}") from exc
-            source = str(path)
-        try:
-            raw = msgspec.convert(yaml.safe_load(text), _DeviceFile)
-        except (yaml.YAMLError, msgspec.ValidationError) as exc:
-            raise DeviceMapError(f"device map {source}: {exc}") from exc
+        raw, source = load_data_file(
+            path, "hj212_devices.yaml", _DeviceFile, "device map", DeviceMapError
+        )
         devices: dict[str, Device] = {}
         for entry in raw.devices:
             where = f"device map {source}: device {entry.mn!r}"
