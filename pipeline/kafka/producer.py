@@ -33,6 +33,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Literal, Protocol, Self
 
@@ -128,18 +129,23 @@ def open_producer(
     ``send`` may block and, for kafka-python, how long opening waits for the first broker.
     """
     backend = backend or settings.producer_backend
-    options = {
-        "compression": compression,
-        "linger_ms": linger_ms,
-        "batch_size": batch_size,
-        "delivery_timeout": delivery_timeout,
-        "max_pending": max_pending,
-    }
+    options = _Options(compression, linger_ms, batch_size, delivery_timeout, max_pending)
     if backend == "kafka-python":
-        return _KafkaPythonProducer(settings, **options)
+        return _KafkaPythonProducer(settings, options)
     if backend == "confluent":
-        return _ConfluentProducer(settings, **options)
+        return _ConfluentProducer(settings, options)
     raise ValueError(f"unknown producer backend {backend!r}; use 'kafka-python' or 'confluent'")
+
+
+@dataclass(frozen=True)
+class _Options:
+    """What :func:`open_producer` passes to either backend."""
+
+    compression: Compression
+    linger_ms: int
+    batch_size: int
+    delivery_timeout: float
+    max_pending: int
 
 
 class _Producer:
@@ -206,21 +212,14 @@ class _Producer:
 class _KafkaPythonProducer(_Producer):
     """kafka-python backend. Its buffer is unbounded in 3.x, so ``max_pending`` is counted here."""
 
-    def __init__(
-        self,
-        settings: Settings,
-        *,
-        compression: Compression,
-        linger_ms: int,
-        batch_size: int,
-        delivery_timeout: float,
-        max_pending: int,
-    ) -> None:
-        super().__init__(settings, delivery_timeout)
-        if not _KAFKA_PYTHON_CODECS[compression]():
-            raise ProducerError(f"kafka-python finds no library for {compression} compression")
-        timeout_ms = round(delivery_timeout * 1000)
-        self.max_pending = max_pending
+    def __init__(self, settings: Settings, options: _Options) -> None:
+        super().__init__(settings, options.delivery_timeout)
+        if not _KAFKA_PYTHON_CODECS[options.compression]():
+            raise ProducerError(
+                f"kafka-python finds no library for {options.compression} compression"
+            )
+        timeout_ms = round(options.delivery_timeout * 1000)
+        self.max_pending = options.max_pending
         self._room = threading.Condition(self._lock)
         self._pending = 0
         try:
@@ -230,11 +229,11 @@ class _KafkaPythonProducer(_Producer):
                 acks="all",
                 enable_idempotence=settings.producer_idempotent,
                 max_in_flight_requests_per_connection=5 if settings.producer_idempotent else 1,
-                compression_type=None if compression == "none" else compression,
-                linger_ms=linger_ms,
-                batch_size=batch_size,
+                compression_type=None if options.compression == "none" else options.compression,
+                linger_ms=options.linger_ms,
+                batch_size=options.batch_size,
                 delivery_timeout_ms=timeout_ms,
-                request_timeout_ms=max(1000, min(30_000, timeout_ms - linger_ms)),
+                request_timeout_ms=max(1000, min(30_000, timeout_ms - options.linger_ms)),
                 max_block_ms=timeout_ms,
                 bootstrap_timeout_ms=timeout_ms,
                 reconnect_backoff_max_ms=1000,
@@ -289,30 +288,21 @@ class _KafkaPythonProducer(_Producer):
 class _ConfluentProducer(_Producer):
     """confluent-kafka backend; librdkafka bounds its queue at ``max_pending`` messages."""
 
-    def __init__(
-        self,
-        settings: Settings,
-        *,
-        compression: Compression,
-        linger_ms: int,
-        batch_size: int,
-        delivery_timeout: float,
-        max_pending: int,
-    ) -> None:
-        super().__init__(settings, delivery_timeout)
+    def __init__(self, settings: Settings, options: _Options) -> None:
+        super().__init__(settings, options.delivery_timeout)
         config = {
             **confluent_config(settings),
             "client.id": "envmon-producer",
             "acks": "all",
             "enable.idempotence": settings.producer_idempotent,
             "max.in.flight.requests.per.connection": 5 if settings.producer_idempotent else 1,
-            "compression.type": compression,
+            "compression.type": options.compression,
             # fastest gzip: 3.5x librdkafka's default level on readings here, a little larger
-            "compression.level": 1 if compression == "gzip" else -1,
-            "linger.ms": linger_ms,
-            "batch.size": batch_size,
-            "message.timeout.ms": round(delivery_timeout * 1000),
-            "queue.buffering.max.messages": max_pending,
+            "compression.level": 1 if options.compression == "gzip" else -1,
+            "linger.ms": options.linger_ms,
+            "batch.size": options.batch_size,
+            "message.timeout.ms": round(options.delivery_timeout * 1000),
+            "queue.buffering.max.messages": options.max_pending,
             "reconnect.backoff.max.ms": 1000,
             "logger": log,
         }
