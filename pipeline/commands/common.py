@@ -37,6 +37,20 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
+def parse_speed(text: str) -> float | None:
+    """``--speed``: a positive pace factor (1 real time, 60 sixty times faster), or None for
+    ``max`` (no pacing)."""
+    if text == "max":
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise fail(f"--speed: {text!r} is not a number or 'max'") from None
+    if value <= 0:
+        raise fail("--speed must be positive")
+    return value
+
+
 def load_registry(settings: Settings) -> Registry:
     try:
         return Registry.load(settings.registry_file)

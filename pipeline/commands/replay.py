@@ -15,7 +15,13 @@ from rich.table import Table
 from rich.text import Text
 
 from pipeline.archive.files import ArchiveError
-from pipeline.commands.common import fail, load_registry, progress_bar, stop_on_sigterm
+from pipeline.commands.common import (
+    fail,
+    load_registry,
+    parse_speed,
+    progress_bar,
+    stop_on_sigterm,
+)
 from pipeline.commands.config import settings_of
 from pipeline.kafka.admin import AdminError
 from pipeline.kafka.producer import ProducerError, open_producer
@@ -76,7 +82,7 @@ def replay(
     if start is None or end is None:
         raise fail("--from and --to are required (the event-time range to replay)")
     from_ms, to_ms = _range(settings, start, end)
-    factor = _speed(speed)
+    factor = parse_speed(speed)
     namespace = namespace or f"{REPLAY_PREFIX}{time.strftime('%Y%m%d-%H%M%S')}"
     wanted = sorted({s.strip() for s in stations.split(",") if s.strip()}) if stations else None
     args = ReplayArgs(
@@ -142,18 +148,6 @@ def _range(settings: Settings, start: str, end: str) -> tuple[int, int]:
         shown = label(to_ms, settings.tz), label(from_ms, settings.tz)
         raise fail("--to ({}) must be after --from ({})".format(*shown))
     return from_ms, to_ms
-
-
-def _speed(text: str) -> float | None:
-    if text == "max":
-        return None
-    try:
-        value = float(text)
-    except ValueError:
-        raise fail(f"--speed: {text!r} is not a number or 'max'") from None
-    if value <= 0:
-        raise fail("--speed must be positive")
-    return value
 
 
 def _source(settings: Settings, args: ReplayArgs) -> ReplaySource:

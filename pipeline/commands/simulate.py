@@ -16,7 +16,13 @@ import click
 import typer
 from typer.core import TyperGroup
 
-from pipeline.commands.common import fail, load_registry, progress_bar, stop_on_sigterm
+from pipeline.commands.common import (
+    fail,
+    load_registry,
+    parse_speed,
+    progress_bar,
+    stop_on_sigterm,
+)
 from pipeline.commands.config import settings_of
 from pipeline.commands.hj212 import load_devices
 from pipeline.kafka.producer import ProducerError, open_producer
@@ -185,17 +191,9 @@ async def _run_fleet(fleet: object, host: str, port: int) -> None:
 
 def _speed(text: str, t1: int | None) -> float | None:
     """The pace factor, or None for as fast as possible."""
-    if text == "max":
-        if t1 is None:
-            raise fail("--speed max needs --to (a backfill has an end)")
-        return None
-    try:
-        value = float(text)
-    except ValueError:
-        raise fail(f"--speed: {text!r} is not a number or 'max'") from None
-    if value <= 0:
-        raise fail("--speed must be positive")
-    return value
+    if text == "max" and t1 is None:
+        raise fail("--speed max needs --to (a backfill has an end)")
+    return parse_speed(text)
 
 
 def _registry(
