@@ -46,10 +46,18 @@ def canonical_unit(unit: str) -> str | None:
     return _SPELLINGS.get(key.replace(" ", ""))
 
 
-def unit_factor(unit: str, key: str) -> float | None:
+class UnitError(ValueError):
+    """A unit envmon does not know, or one that is no multiple of the value's schema unit."""
+
+
+def unit_factor(unit: str, key: str) -> float:
     """Multiply a value sent in ``unit`` by this to get value key ``key`` in its schema unit;
-    None when ``unit`` is unknown or no multiple of the schema unit."""
+    UnitError when ``unit`` is unknown or no multiple of the schema unit."""
     sent, wanted = canonical_unit(unit), SCHEMA_UNITS[key]
+    if sent is None:
+        raise UnitError(f"unknown unit {unit!r}")
     if sent == wanted:
         return 1.0
-    return _FACTORS.get((sent, wanted)) if sent else None
+    if (sent, wanted) not in _FACTORS:
+        raise UnitError(f"unit {sent} cannot be converted to {key}'s unit {wanted}")
+    return _FACTORS[sent, wanted]

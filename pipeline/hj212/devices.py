@@ -20,7 +20,7 @@ import msgspec
 from pipeline.datafile import load_data_file
 from pipeline.hj212.codes import FACTORS
 from pipeline.registry import Registry, StationKind
-from pipeline.units import SCHEMA_UNITS, unit_factor
+from pipeline.units import UnitError, unit_factor
 
 
 class DeviceMapError(ValueError):
@@ -102,13 +102,10 @@ def _device(
         unit = units.get(code)
         if unit is None:
             raise DeviceMapError(f"{where}: no unit for {code} ({key}); add it under units")
-        factor = unit_factor(unit, key)
-        if factor is None:
-            raise DeviceMapError(
-                f"{where}: {code} ({key}) sent in {unit!r} cannot be converted to "
-                f"{SCHEMA_UNITS[key]}"
-            )
-        factors[code] = (key, factor)
+        try:
+            factors[code] = (key, unit_factor(unit, key))
+        except UnitError as exc:
+            raise DeviceMapError(f"{where}: {code} ({key}): {exc}") from None
     return Device(
         mn=entry.mn,
         station=station.id,

@@ -36,7 +36,7 @@ from zoneinfo import ZoneInfo
 
 from pipeline.messages import VALUES_TYPES, Reject, RejectReason
 from pipeline.registry import StationKind
-from pipeline.units import SCHEMA_UNITS, canonical_unit, unit_factor
+from pipeline.units import SCHEMA_UNITS, UnitError, unit_factor
 
 _ALIASES = {
     "station": ("station", "stationid", "code", "mn", "站点编码", "监测点编码", "站点"),
@@ -114,16 +114,10 @@ def map_columns(headers: list[str], require: bool = True) -> tuple[list[Column],
 def _factor(header: str, key: str, unit_text: str) -> float:
     if key not in SCHEMA_UNITS or not unit_text.strip():  # no unit stated
         return 1.0
-    unit = canonical_unit(unit_text)
-    if unit is None:
-        raise FeedError(f"column {header!r}: unknown unit {unit_text!r}")
-    factor = unit_factor(unit, key)
-    if factor is None:
-        raise FeedError(
-            f"column {header!r}: unit {unit} cannot be converted to {key}'s unit "
-            f"{SCHEMA_UNITS[key]}"
-        )
-    return factor
+    try:
+        return unit_factor(unit_text, key)
+    except UnitError as exc:
+        raise FeedError(f"column {header!r}: {exc}") from None
 
 
 class RowConverter:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.units import SCHEMA_UNITS, canonical_unit, unit_factor
+from pipeline.units import SCHEMA_UNITS, UnitError, canonical_unit, unit_factor
 
 
 def test_unit_spellings() -> None:
@@ -32,9 +32,17 @@ def test_known_multiples(unit: str, key: str, factor: float) -> None:
     assert unit_factor(unit, key) == factor
 
 
-@pytest.mark.parametrize(("unit", "key"), [("ppm", "so2"), ("mg/L", "ph"), ("mg/L", "co")])
-def test_unknown_or_unconvertible_units_have_no_factor(unit: str, key: str) -> None:
-    assert unit_factor(unit, key) is None
+@pytest.mark.parametrize(
+    ("unit", "key", "message"),
+    [
+        ("ppm", "so2", "unknown unit 'ppm'"),
+        ("mg/L", "ph", "unit mg/L cannot be converted to ph's unit pH"),
+        ("μg/L", "co", "unit ug/L cannot be converted to co's unit mg/m3"),
+    ],
+)
+def test_unknown_or_unconvertible_units_are_refused(unit: str, key: str, message: str) -> None:
+    with pytest.raises(UnitError, match=f"^{message}$"):
+        unit_factor(unit, key)
 
 
 def test_every_schema_unit_is_a_known_spelling() -> None:
