@@ -23,15 +23,11 @@ from aiokafka.abc import ConsumerRebalanceListener
 
 from pipeline.archive.files import ArchivedRecord, encode_line
 from pipeline.archive.writer import DailyFiles, event_ms, local_day
-from pipeline.kafka.consumer import group_consumer
+from pipeline.kafka.consumer import group_consumer, group_id
 from pipeline.settings import Settings
 from pipeline.topics import Topics
 
 log = logging.getLogger(__name__)
-
-
-def group_id(namespace: str) -> str:
-    return f"envmon-archive-{namespace}"
 
 
 @dataclass(frozen=True)
@@ -93,7 +89,7 @@ class Archiver(ConsumerRebalanceListener):
         session_timeout_ms = self.config.session_timeout_ms
         self.consumer = group_consumer(
             self.settings,
-            group_id(self.settings.namespace),
+            group_id("archive", self.settings.namespace),
             session_timeout_ms,
             heartbeat_interval_ms=min(1000, session_timeout_ms // 3),
         )

@@ -13,6 +13,11 @@ from pipeline.kafka.config import aiokafka_config
 from pipeline.settings import Settings
 
 
+def group_id(service: str, namespace: str) -> str:
+    """The consumer group of an envmon service in a namespace, e.g. ``envmon-sink-env``."""
+    return f"envmon-{service}-{namespace}"
+
+
 def group_consumer(
     settings: Settings, group: str, session_timeout_ms: int, heartbeat_interval_ms: int
 ) -> AIOKafkaConsumer:

@@ -30,7 +30,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaError
 
 from pipeline.kafka.config import aiokafka_config
-from pipeline.kafka.consumer import group_consumer
+from pipeline.kafka.consumer import group_consumer, group_id
 from pipeline.messages.notify import AlertAck
 from pipeline.messages.results import AlertEvent
 from pipeline.notify.channels import open_channel
@@ -52,10 +52,6 @@ log = logging.getLogger(__name__)
 
 decode_event = msgspec.json.Decoder(AlertEvent).decode
 decode_ack = msgspec.json.Decoder(AlertAck).decode
-
-
-def group_id(namespace: str) -> str:
-    return f"envmon-notify-{namespace}"
 
 
 def outbox_path(settings: Settings) -> Path:
@@ -99,7 +95,7 @@ class Notifier:
         self.config = config
         self.clock = clock
         self.topics = Topics(settings.namespace)
-        self.group = group_id(settings.namespace)
+        self.group = group_id("notify", settings.namespace)
         self.metrics = NotifierMetrics(settings.namespace, self.group)
         self.outbox = Outbox(outbox_path(settings))
         self.silences = SilenceBook()

@@ -34,7 +34,7 @@ from aiokafka.errors import KafkaError
 
 from pipeline.kafka.admin import AdminError
 from pipeline.kafka.config import aiokafka_config
-from pipeline.kafka.consumer import group_consumer
+from pipeline.kafka.consumer import group_consumer, group_id
 from pipeline.messages import Reject, RejectReason, dead_letter_from
 from pipeline.registry import Registry
 from pipeline.settings import Settings
@@ -56,10 +56,6 @@ from pipeline.sinks.runs import influx_target, tagged
 from pipeline.topics import Topics
 
 log = logging.getLogger(__name__)
-
-
-def group_id(namespace: str) -> str:
-    return f"envmon-sink-{namespace}"
 
 
 @dataclass(frozen=True)
@@ -105,12 +101,12 @@ class Sink(ConsumerRebalanceListener):
         settings: Settings,
         config: SinkConfig,
         writer: InfluxWriter | None = None,
-        group: str | None = None,  # default: group_id(namespace)
+        group: str | None = None,  # default: envmon-sink-{namespace}
     ) -> None:
         self.settings = settings
         self.config = config
         self.topics = Topics(settings.namespace)
-        self.group = group or group_id(settings.namespace)
+        self.group = group or group_id("sink", settings.namespace)
         self.metrics = SinkMetrics(settings.namespace, self.group)
         registry = Registry.load(settings.registry_file)
         # a replay namespace: points tagged run=<id>, into the replay database/bucket
