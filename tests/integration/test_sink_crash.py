@@ -24,7 +24,7 @@ def test_kill_9_and_restart_leaves_exactly_n_points(
 ) -> None:
     aimed = v1_settings(settings, influxdb)
     db = aimed.namespace
-    records = [(topics.air_aqi, str(i % 15).encode(), m.encode(m.aqi(i))) for i in range(N)]
+    records = m.aqi_records(topics.air_aqi, 0, N)
     options = ("--batch-points", "200", "--linger", "0.05", "--session-timeout-ms", "3000")
 
     with SinkProcess(aimed, tmp_path, *options) as sink:

@@ -26,7 +26,7 @@ def test_influxdb_away_for_20_s_loses_nothing(
 ) -> None:
     aimed = v1_settings(settings, influxdb)
     db = aimed.namespace
-    records = [(topics.air_aqi, str(i % 15).encode(), m.encode(m.aqi(i))) for i in range(BEFORE)]
+    records = m.aqi_records(topics.air_aqi, 0, BEFORE)
     options = ("--batch-points", str(BATCH), "--linger", "0.1", "--attempts", "2")
     with SinkProcess(aimed, tmp_path, *options, "--backoff-max", "1") as sink:
         produce(aimed, records)
@@ -36,13 +36,7 @@ def test_influxdb_away_for_20_s_loses_nothing(
         influxdb.stop()
         stopped = time.monotonic()
         try:
-            produce(
-                aimed,
-                (
-                    (topics.air_aqi, str(i % 15).encode(), m.encode(m.aqi(i)))
-                    for i in range(BEFORE, BEFORE + DURING)
-                ),
-            )
+            produce(aimed, m.aqi_records(topics.air_aqi, BEFORE, BEFORE + DURING))
             health = wait_for(sink.health, lambda h: h["status"] == "paused", 15, "paused")
             read_at_pause = health["records_read"]
             rss_peak = rss_before
