@@ -23,6 +23,7 @@ class NotifierMetrics:
     acks_read: int = 0
     silences_active: int = 0
     assigned: int = 0
+    configured: set[str] = field(default_factory=set)  # channel types with a series from start
 
     def add(self, name: str, channel: str, n: int = 1) -> None:
         self.counts.setdefault(name, Counter())[channel] += n
@@ -32,7 +33,7 @@ class NotifierMetrics:
         return counter.total() if channel is None else counter[channel]
 
     def channels(self) -> list[str]:
-        names = set(self.pending)
+        names = set(self.pending) | self.configured
         for counter in self.counts.values():
             names.update(counter)
         return sorted(names)

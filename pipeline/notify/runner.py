@@ -96,7 +96,11 @@ class Notifier:
         self.clock = clock
         self.topics = Topics(settings.namespace)
         self.group = group_id("notify", settings.namespace)
-        self.metrics = NotifierMetrics(settings.namespace, self.group)
+        self.metrics = NotifierMetrics(
+            settings.namespace,
+            self.group,
+            configured={s.channel_type for s in subscriptions.subscribers},
+        )
         self.outbox = Outbox(outbox_path(settings))
         self.silences = SilenceBook()
         self.renderer = Renderer(
@@ -245,15 +249,14 @@ class Notifier:
             return
         writer = open_writer(self.settings, timeout=5.0)
         try:
-            while True:
-                await asyncio.sleep(self.config.report_interval_s)
+            while True:  # the first report at once: rates need a point before the first burst
                 body = "\n".join(self.metrics.points(time.time_ns()))
-                if not body:
-                    continue
-                try:
-                    await asyncio.to_thread(writer.write, Target.RESULTS, body)
-                except (InfluxUnavailable, PointsRejected) as exc:
-                    log.debug("notifier_report_skipped error=%r", str(exc))
+                if body:
+                    try:
+                        await asyncio.to_thread(writer.write, Target.RESULTS, body)
+                    except (InfluxUnavailable, PointsRejected) as exc:
+                        log.debug("notifier_report_skipped error=%r", str(exc))
+                await asyncio.sleep(self.config.report_interval_s)
         finally:
             writer.close()
 

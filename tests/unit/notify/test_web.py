@@ -77,3 +77,12 @@ def test_metrics_renderings() -> None:
     )
     health = metrics.health()
     assert (health["delivered"], health["failed"], health["pending"]) == (3, 1, 2)
+
+
+def test_configured_channels_report_zeros_before_any_delivery() -> None:
+    """A rate panel needs a point before the first burst, or that burst never shows."""
+    metrics = NotifierMetrics("env", "envmon-notify-env", configured={"log"})
+    assert metrics.points(7) == [
+        "notifier,channel=log,namespace=env delivered=0i,failed=0i,retried=0i,suppressed=0i,"
+        "pending=0i 7"
+    ]
