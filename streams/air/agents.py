@@ -17,7 +17,8 @@ from pipeline.registry import StationKind
 from streams.air.aggregate import ScopeAggregator
 from streams.air.hours import Closed, PeriodBatch, StationHours, station_aqi
 from streams.air.liveness import HOUR_MS, PartitionClock
-from streams.air.state import ScopeState, StationState
+from streams.air.scopestore import ScopeStore
+from streams.air.state import StationState
 from streams.alerts import AlertEngine, AlertState, LastSeen, QcObservation
 from streams.alerts.rules import QcAnomalyRule
 from streams.context import AgentContext
@@ -28,6 +29,7 @@ from streams.rankings.rank import Scored, rank
 from streams.runtime import (
     BATCH_MAX,
     BATCH_WITHIN_S,
+    SKEW_HOURS,
     Outbox,
     in_event,
     last_event_per_key,
@@ -37,9 +39,6 @@ from streams.state import StructTable
 
 AlertStates = dict[str, AlertState]
 PERIODS_PER_MESSAGE = 1000  # ~300 kB of JSON: below Kafka's default message limit (1 MB)
-SKEW_HOURS = 24
-"""District and city periods wait at most this long for a lagging partition (a station hour this
-much later closes them): the bound on the aggregates' memory when a partition stalls."""
 
 
 def register(ctx: AgentContext, engine: AlertEngine) -> None:
@@ -49,7 +48,8 @@ def register(ctx: AgentContext, engine: AlertEngine) -> None:
     qc_messages = QcMessages("air", registry)
     stations = StructTable(ctx.table("air-stations"), StationState, StationState)
     station_alerts = StructTable(ctx.table("air-station-alerts"), AlertStates, lambda _: {})
-    scopes = StructTable(ctx.table("air-scopes"), ScopeState, lambda _: ScopeState())
+    n_air = len(registry.of_kind(StationKind.AIR))
+    scopes = ScopeStore(ctx.table("air-scopes"), ctx.table("air-scope-periods"), n_air)
     scope_alerts = StructTable(ctx.table("air-scope-alerts"), AlertStates, lambda _: {})
     previous_ranks = StructTable(ctx.table("air-ranks"), dict[str, int], lambda _: {})
     aggregator = ScopeAggregator(registry, settings.standard, settings.tz, lag_hours=SKEW_HOURS)
@@ -180,9 +180,10 @@ def register(ctx: AgentContext, engine: AlertEngine) -> None:
     async def air_scopes(stream):  # type: ignore[no-untyped-def]
         async for events in stream.take_events(BATCH_MAX, BATCH_WITHIN_S):
             outbox = ctx.outbox()
-            state = scopes.get(city)
-            alert_states = scope_alerts.get(city)
-            ranks = previous_ranks.get(DISTRICT_BOARD)
+            with in_event(stream, events[-1]):  # every event has the city key: one partition
+                state = scopes.load(city)
+                alert_states = scope_alerts.get(city)
+                ranks = previous_ranks.get(DISTRICT_BOARD)
             days: list[RankInput] = []
             for event in events:
                 try:
@@ -209,7 +210,7 @@ def register(ctx: AgentContext, engine: AlertEngine) -> None:
             if days:
                 outbox.add(topics.rankings_inputs, city, encode(days))
             with in_event(stream, events[-1]):
-                scopes.put(city, state)
+                scopes.save(city, state)
                 scope_alerts.put(city, alert_states)
                 previous_ranks.put(DISTRICT_BOARD, ranks)
             await outbox.flush()

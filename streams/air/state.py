@@ -82,3 +82,25 @@ class ScopeState(msgspec.Struct, gc=False):
     day: Periods = msgspec.field(default_factory=Periods)
     max_hour_ms: int = 0
     clocks: dict[int, int] = {}
+
+
+class PeriodIndex(msgspec.Struct, gc=False):
+    """The period starts of a ``Periods``, without their station values (stored apart)."""
+
+    waiting: list[int] = []
+    closed: list[int] = []
+    closed_until_ms: int = 0
+
+
+class ScopeIndex(msgspec.Struct, gc=False):
+    """A ``ScopeState`` without the station values of its periods: what ``air-scopes`` stores
+    under the city key; the station values of each period are values of their own
+    (``air-scope-periods``, in buckets of stations: ``scopestore``),
+    so that a table value stays far below Kafka's message limit whatever the number of stations,
+    and a batch writes only the periods it changed."""
+
+    hour: PeriodIndex = msgspec.field(default_factory=PeriodIndex)
+    day: PeriodIndex = msgspec.field(default_factory=PeriodIndex)
+    max_hour_ms: int = 0
+    clocks: dict[int, int] = {}
+    buckets: int = 1  # station buckets per period (``scopestore.STATIONS_PER_BUCKET``)

@@ -26,12 +26,13 @@ from streams.rankings.boards import Boards, RankingsState
 from streams.rankings.periods import (
     AirMonth,
     MonthStore,
+    PartitionClocks,
     RankInput,
     SectionMonth,
     rank_input,
     station_hour,
 )
-from streams.runtime import BATCH_MAX, BATCH_WITHIN_S, in_event
+from streams.runtime import BATCH_MAX, BATCH_WITHIN_S, SKEW_HOURS, in_event
 from streams.state import StructTable
 
 _DECODE_ERRORS = (msgspec.DecodeError, msgspec.ValidationError)
@@ -41,7 +42,7 @@ INPUTS_PER_MESSAGE = 5000  # ~400 kB of JSON: below Kafka's default message limi
 def register(ctx: AgentContext) -> None:
     settings, topics = ctx.settings, ctx.topics
     city = ctx.registry.city.key
-    boards = Boards(ctx.registry, settings.tz)
+    boards = Boards(ctx.registry, settings.tz, lag_hours=SKEW_HOURS)
     states = StructTable(ctx.table("rankings-state"), RankingsState, lambda _: RankingsState())
     air_days = StructTable(ctx.table("rankings-air-days"), AirMonth, lambda _: AirMonth())
     section_months = StructTable(
@@ -70,11 +71,14 @@ def register(ctx: AgentContext) -> None:
                 value, topic = event.message.value, event.message.topic
                 try:
                     if topic == topics.air_periods:
+                        batch = decode_batch(value)
                         items += (
                             station_hour(closed, settings.standard, settings.tz)
-                            for closed in decode_batch(value).closed
+                            for closed in batch.closed
                             if isinstance(closed, ClosedHour)
                         )
+                        if batch.clocks:
+                            items.append(PartitionClocks(batch.clocks))
                     elif (item := rank_input(decode_water(value))) is not None:
                         items.append(item)
                 except _DECODE_ERRORS as exc:

@@ -55,6 +55,7 @@ from streams.rankings.periods import (
     AirDay,
     AirMonth,
     MonthStore,
+    PartitionClocks,
     RankInput,
     SectionMonth,
     SectionReading,
@@ -93,6 +94,7 @@ class RankingsState(msgspec.Struct, gc=False):
     station_closed: dict[int, dict[str, int | None]] = {}
     station_closed_until_ms: int = 0
     station_max_hour_ms: int = 0
+    station_clocks: dict[int, int] = {}
     water_day_ms: int = 0
     water_last: dict[str, int] = {}
     ranks: dict[str, History] = {}
@@ -154,6 +156,8 @@ class Boards:
             return self._air_day(state, item, air)
         if isinstance(item, StationHour):
             return self._station_hour(state, item)
+        if isinstance(item, PartitionClocks):
+            return self._station_clocks(state, item)
         return self._section_reading(state, item, water)
 
     # --- composite index ------------------------------------------------------------------
@@ -236,14 +240,28 @@ class Boards:
         waiting = state.station_open.setdefault(hour, {})
         waiting[value.station] = value.aqi
         state.station_max_hour_ms = max(state.station_max_hour_ms, hour)
-        through = hour if waiting.keys() >= self._expected_stations else -1
-        limit = max(through, state.station_max_hour_ms - self.lag_ms - 1)
+        return self._close_station_hours(
+            state, hour if waiting.keys() >= self._expected_stations else -1
+        )
+
+    def _station_clocks(self, state: RankingsState, value: PartitionClocks) -> list[RankingMessage]:
+        for partition, until in value.clocks.items():
+            if until > state.station_clocks.get(partition, 0):
+                state.station_clocks[partition] = until
+        return self._close_station_hours(state, -1)
+
+    def _close_station_hours(self, state: RankingsState, through: int) -> list[RankingMessage]:
+        """Snapshot the open hours up to ``through``, those every readings partition has passed,
+        and those ``lag_hours`` behind the latest station hour (the bound on waiting)."""
+        clocks = state.station_clocks
+        passed = min(clocks.values()) - HOUR_MS if clocks else -1
+        limit = max(through, passed, state.station_max_hour_ms - self.lag_ms - 1)
         messages: list[RankingMessage] = []
         for h in sorted(h for h in state.station_open if h <= limit):
             state.station_closed[h] = state.station_open.pop(h)
             state.station_closed_until_ms = max(state.station_closed_until_ms, h + HOUR_MS)
             messages += self._station_board(h, state)
-        horizon = state.station_max_hour_ms - self.retain_ms
+        horizon = (passed + HOUR_MS if clocks else state.station_max_hour_ms) - self.retain_ms
         for h in [h for h in state.station_closed if h < horizon]:
             del state.station_closed[h]
         return messages

@@ -68,7 +68,15 @@ class SectionReading(msgspec.Struct, frozen=True, tag="section_reading"):
     values: dict[str, float]  # keys of CWQI_KEYS present (DO only when > 0)
 
 
-RankInput = AirDay | StationHour | SectionReading
+class PartitionClocks(msgspec.Struct, frozen=True, tag="clocks"):
+    """Per readings partition, the time before which every station hour of its stations has been
+    sent (``hours.PeriodBatch.clocks``): the station board of an hour every partition has passed
+    is complete."""
+
+    clocks: dict[int, int]
+
+
+RankInput = AirDay | StationHour | SectionReading | PartitionClocks
 
 
 def rank_input(message: AqiMessage | WaterQualityMessage) -> RankInput | None:

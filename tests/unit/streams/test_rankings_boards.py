@@ -19,6 +19,7 @@ from streams.rankings.periods import (
     AirDay,
     AirMonth,
     MonthStore,
+    PartitionClocks,
     RankInput,
     SectionMonth,
     SectionReading,
@@ -230,6 +231,24 @@ def test_an_hour_closes_without_a_station_more_than_two_hours_behind() -> None:
     assert run.take(hour("A", 80, T10 + 2 * HOUR_MS)) == []
     (snapshot,) = run.take(hour("A", 80, T10 + 3 * HOUR_MS))
     assert snapshot.ts_ms == T10 and [e.subject for e in snapshot.entries] == ["C", "B", "A"]
+
+
+def test_an_hour_waits_for_every_partition_however_far_ahead_another_is() -> None:
+    """A backfill over two workers: A, B (partition 0) run 5 hours ahead of C, D (partition 1);
+    with partition clocks the hours close as partition 1 passes them, each once and complete."""
+    run = Run()
+    run.boards = Boards(registry(), SHANGHAI, lag_hours=24, keep=4)
+    assert run.take(PartitionClocks({0: T10, 1: T10})) == []
+    for h in range(5):
+        start = T10 + h * HOUR_MS
+        assert run.take(hour("A", 50, start), hour("B", 60, start)) == []
+        assert run.take(PartitionClocks({0: start + HOUR_MS})) == []
+    snapshots = []
+    for h in range(5):
+        start = T10 + h * HOUR_MS
+        snapshots += run.take(hour("C", 40, start), PartitionClocks({1: start + HOUR_MS}))
+    assert [s.ts_ms for s in snapshots] == [T10 + h * HOUR_MS for h in range(5)]
+    assert all([e.subject for e in s.entries] == ["C", "A", "B"] for s in snapshots)
 
 
 def test_a_station_hour_without_aqi_counts_as_sent_but_is_not_ranked() -> None:
