@@ -104,3 +104,4 @@ class ScopeIndex(msgspec.Struct, gc=False):
     max_hour_ms: int = 0
     clocks: dict[int, int] = {}
     buckets: int = 1  # station buckets per period (``scopestore.STATIONS_PER_BUCKET``)
+    inline: ScopeState | None = None  # the whole state, in a small city (no period values apart)

@@ -48,7 +48,7 @@ def test_a_state_of_many_stations_is_saved_in_small_values_and_loaded_the_same()
 
 def test_a_save_rewrites_only_the_periods_that_changed_and_drops_the_purged() -> None:
     index, periods = Table(), Table()
-    store: Any = ScopeStore(index, periods, stations=3)  # type: ignore[arg-type]
+    store: Any = ScopeStore(index, periods, stations=300)  # type: ignore[arg-type]
     state = ScopeState(hour=Periods(waiting={10 * H: stations(3, 1.0), 11 * H: stations(3, 2.0)}))
     store.save("city", state)
     written = periods.writes
@@ -60,4 +60,13 @@ def test_a_save_rewrites_only_the_periods_that_changed_and_drops_the_purged() ->
     del state.hour.closed[10 * H]  # purged
     store.save("city", state)
     assert set(periods) == {b"city|hour|%d|0" % (11 * H)}
+    assert store.load("city") == state
+
+
+def test_a_small_city_keeps_its_whole_state_in_one_value() -> None:
+    index, periods = Table(), Table()
+    store: Any = ScopeStore(index, periods, stations=6)  # type: ignore[arg-type]
+    state = ScopeState(hour=Periods(waiting={10 * H: stations(6, 1.0)}), clocks={0: 10 * H})
+    store.save("city", state)
+    assert (len(index), len(periods), index.writes) == (1, 0, 1)  # one record per batch
     assert store.load("city") == state
