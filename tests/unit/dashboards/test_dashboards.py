@@ -16,7 +16,7 @@ from dashboards.context import Context
 from pipeline.registry import Registry
 
 SCHEMAS = (
-    Path(__file__).resolve().parents[4] / "shared" / "contracts" / "grafana" / "dashboard-schema"
+    Path(__file__).resolve().parents[2] / "contracts" / "grafana" / "dashboard-schema"
 )
 UIDS = {
     "envmon-overview": set(),
