@@ -103,6 +103,8 @@ def register(ctx: AgentContext) -> None:
                 for item in items:
                     for snapshot in boards.take(state, item, air, water):
                         outbox.add(topics.rankings, snapshot.board, snapshot)
+            for snapshot in boards.flush(state):
+                outbox.add(topics.rankings, snapshot.board, snapshot)
             with in_event(stream, events[-1]):  # every event has the city key: one partition
                 states.put(city, state)
                 for store, table in ((air, air_days), (water, section_months)):

@@ -95,6 +95,7 @@ class RankingsState(msgspec.Struct, gc=False):
     station_closed_until_ms: int = 0
     station_max_hour_ms: int = 0
     station_clocks: dict[int, int] = {}
+    station_redo_ms: int = 0  # the earliest kept hour a late value changed (0: none): see flush
     water_day_ms: int = 0
     water_last: dict[str, int] = {}
     ranks: dict[str, History] = {}
@@ -229,12 +230,13 @@ class Boards:
             return []
         hour = value.hour_ms
         kept = state.station_closed.get(hour)
-        if kept is not None:  # a closed hour kept for late values
+        if kept is not None:  # a closed hour kept for late values: redone once, by flush
             if value.station in kept and kept[value.station] == value.aqi:
                 return []
             kept[value.station] = value.aqi
-            later = [h for h in sorted(state.station_closed) if h >= hour]
-            return [m for h in later for m in self._station_board(h, state)]
+            redo = state.station_redo_ms
+            state.station_redo_ms = min(redo, hour) if redo else hour
+            return []
         if hour < state.station_closed_until_ms:
             return []  # too late: the hour is no longer kept
         waiting = state.station_open.setdefault(hour, {})
@@ -243,6 +245,14 @@ class Boards:
         return self._close_station_hours(
             state, hour if waiting.keys() >= self._expected_stations else -1
         )
+
+    def flush(self, state: RankingsState) -> list[RankingMessage]:
+        """The station boards a late value changed since the last flush, from its hour on (rank
+        changes follow from one hour to the next): call it once per batch of inputs, so that a
+        burst of late values redoes each board once, not once per value."""
+        redo, state.station_redo_ms = state.station_redo_ms, 0
+        later = [h for h in sorted(state.station_closed) if redo and h >= redo]
+        return [m for h in later for m in self._station_board(h, state)]
 
     def _station_clocks(self, state: RankingsState, value: PartitionClocks) -> list[RankingMessage]:
         for partition, until in value.clocks.items():

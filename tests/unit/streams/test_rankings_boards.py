@@ -60,6 +60,7 @@ class Run:
         air = MonthStore(lambda k: self.air.get(k, AirMonth()))
         water = MonthStore(lambda k: self.water.get(k, SectionMonth()))
         out = [m for item in items for m in self.boards.take(self.state, item, air, water)]
+        out += self.boards.flush(self.state)  # the agent's end of batch
         for store, months in ((air, self.air), (water, self.water)):
             months.update((k, store.loaded[k]) for k in store.changed)
             for key in store.dropped:
@@ -265,6 +266,16 @@ def test_a_late_station_hour_resends_the_hour() -> None:
     assert snapshot.ts_ms == T10 and table(snapshot)[0] == ("D", 1, 10.0, None)
     assert run.take(hour("D", 10)) == []  # sent again, same value
     assert run.take(hour("D", 10, T10 - 7 * HOUR_MS)) == []  # before the kept hours: dropped
+
+
+def test_a_burst_of_late_values_redoes_each_board_once() -> None:
+    run = Run()
+    run.take(
+        hour("A", 80), hour("B", 40), hour("A", 80, T10 + HOUR_MS), hour("B", 40, T10 + HOUR_MS)
+    )
+    run.take(hour("A", 80, T10 + 4 * HOUR_MS))  # the lag rule closes 10:00 and 11:00
+    redone = run.take(hour("C", 30), hour("D", 20), hour("C", 30, T10 + HOUR_MS))
+    assert [(s.ts_ms, len(s.entries)) for s in redone] == [(T10, 4), (T10 + HOUR_MS, 3)]
 
 
 # --- sections by CWQI -----------------------------------------------------------------------
