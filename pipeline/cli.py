@@ -51,13 +51,13 @@ def main(
     ctx.obj = config.SettingsHolder(config_file)
 
 
-app.command("archive")(archive.archive)
 app.add_typer(alerts.app, name="alerts")
+app.command("archive")(archive.archive)
 app.add_typer(calc.app, name="calc")
 app.add_typer(config.app, name="config")
 app.add_typer(sink.influx_app, name="influx")
-app.add_typer(replay.app, name="replay")
 app.add_typer(notify.app, name="notify")
+app.add_typer(replay.app, name="replay")
 app.add_typer(stations.app, name="stations")
 app.add_typer(notify.subscriptions_app, name="subscriptions")
 app.command("ingest")(ingest.ingest)

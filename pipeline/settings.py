@@ -86,6 +86,16 @@ class Settings(BaseModel):
         10, gt=0, le=300, description="consumer group session"
     )
     state_dir: Path = Field(Path(".envmon"), description="state of the one-machine stack")
+    # Archive and replay (envmon archive, envmon replay; docs/replay.md)
+    archive_dir: Path = Field(
+        Path(".envmon/archive"), description="daily files of raw readings and dead letters"
+    )
+    replay_influx_database: str = Field(
+        "envmon_replay", description="v1 database of replay-* namespaces' points (tag run=<id>)"
+    )
+    replay_influx_bucket: str = Field(
+        "envmon_replay", description="v2 bucket of replay-* namespaces' points (tag run=<id>)"
+    )
     # Notifier (envmon notify): subscriptions, outbox, web endpoint, acknowledge links
     subscriptions_file: Path | None = Field(None, description="the notifier's subscriptions YAML")
     notifier_outbox: Path | None = Field(
@@ -100,16 +110,6 @@ class Settings(BaseModel):
     ack_secret: SecretStr | None = None  # signs acknowledge links; required with the public URL
     notifier_ack_ttl_h: float = Field(168, gt=0, description="acknowledge links expire after")
     notifier_allow_replay: bool = Field(False, description="notify from replay-* namespaces too")
-    # Archive and replay (envmon archive, envmon replay; docs/replay.md)
-    archive_dir: Path = Field(
-        Path(".envmon/archive"), description="daily files of raw readings and dead letters"
-    )
-    replay_influx_database: str = Field(
-        "envmon_replay", description="v1 database of replay-* namespaces' points (tag run=<id>)"
-    )
-    replay_influx_bucket: str = Field(
-        "envmon_replay", description="v2 bucket of replay-* namespaces' points (tag run=<id>)"
-    )
     # HJ 212-2017 gateway (envmon gateway hj212; docs/hj212.md)
     hj212_host: str = Field("0.0.0.0", description="gateway listen address (loggers connect here)")
     hj212_port: int = Field(9212, ge=0, le=65535, description="gateway TCP port")
