@@ -82,6 +82,16 @@ class Settings(BaseModel):
     worker_web_port: int = Field(
         6066, ge=1, le=65535, description="worker's health and metrics port"
     )
+    worker_web_host: str = Field(
+        "127.0.0.1", min_length=1, description="address the worker's web server binds"
+    )
+    worker_idle_partition_s: float = Field(
+        300,
+        gt=0,
+        le=24 * 3600,
+        description="a readings partition this long without messages "
+        "follows the other partitions' event time",
+    )
     consumer_session_timeout_s: float = Field(
         10, gt=0, le=300, description="consumer group session"
     )

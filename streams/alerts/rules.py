@@ -19,7 +19,6 @@ the file, the rule and the field.
 
 from __future__ import annotations
 
-import re
 from importlib import resources
 from itertools import pairwise
 from pathlib import Path
@@ -32,7 +31,7 @@ from pipeline.messages.results import Scope
 from pipeline.standards.tables import load_table
 from pipeline.standards.water import TABLE as WATER_TABLE
 from pipeline.standards.water import WaterClass
-from pipeline.timeutil import DAY_MS, HOUR_MS
+from pipeline.timeutil import HOUR_MS, parse_duration
 
 DEFAULT_RULES = "default_rules.yaml"
 
@@ -53,21 +52,12 @@ POLLUTANT_NAMES = {
 }
 """The keys of ``AqiMessage.concentrations`` a concentration rule may name, as shown to people."""
 
-_DURATION = re.compile(r"(\d+)(ms|s|m|h|d)")
-_UNIT_MS = {"ms": 1, "s": 1_000, "m": 60_000, "h": HOUR_MS, "d": DAY_MS}
-
-
 class Duration(int):
     """Milliseconds, read from seconds (an integer) or text such as ``90s``, ``15m``, ``2h``."""
 
     @classmethod
     def parse(cls, raw: object) -> Duration:
-        if isinstance(raw, int) and not isinstance(raw, bool) and raw >= 0:
-            return cls(raw * 1000)
-        match = _DURATION.fullmatch(raw) if isinstance(raw, str) else None
-        if match is None:
-            raise ValueError(f"bad duration {raw!r} (expected e.g. 0, 90s, 15m, 2h, 1d)")
-        return cls(int(match[1]) * _UNIT_MS[match[2]])
+        return cls(round(parse_duration(raw, fractions=False) * 1000))
 
 
 class Level(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
