@@ -1,8 +1,10 @@
 """Sink throughput against the raw limit: ``python -m bench.bench_sink [--records N] [--runs R]``.
 
 Starts Tansu and Debian's InfluxDB 1.x on free loopback ports (``pipeline/stack/servers.py``).
-For two workloads, N hourly AQI results (20 fields a point) and N raw air readings (8 fields,
-the bulk of the traffic), each produced once into its own namespace, it measures R times:
+For three workloads, N hourly AQI results (20 fields a point), N raw air readings (8 fields,
+the bulk of the traffic) one per message as stations send them live, and the same readings in
+envelopes of one station's hour as backfill, file feed, replay and HJ 212 hourly packets send
+them, each produced once into its own namespace, it measures R times:
 
 - raw limit: a bare loop POSTing the same points, line protocol encoded and gzipped (level 1,
   as the sink) in advance, in batches of the sink's size to ``/write`` (one connection, like
@@ -52,16 +54,30 @@ from tests.fixtures import sink_messages as m
 
 STATIONS = [s.id for s in Registry.load().stations.values() if s.id[0].isdigit()]
 N_ST = len(STATIONS)
-# workload -> (topic of a namespace, record i): every station, minute after minute
-WORKLOADS: dict[str, tuple[Callable[[Topics], str], Callable[[int], bytes]]] = {
+ENVELOPE = 60  # readings of one station per envelope: an hour at minute cadence
+
+
+def _envelopes(points: int) -> list[bytes]:
+    """``points`` readings as envelopes of one station's hour, the bulk paths' form."""
+    return [
+        m.air_envelope(STATIONS[e % N_ST], (e // N_ST) * ENVELOPE, ENVELOPE)
+        for e in range(points // ENVELOPE)
+    ]
+
+
+# workload -> (topic of a namespace, the messages of N points): every station, minute after minute
+WORKLOADS: dict[str, tuple[Callable[[Topics], str], Callable[[int], list[bytes]]]] = {
     "AQI results": (
         lambda t: t.air_aqi,
-        lambda i: m.encode(m.aqi(i // N_ST, STATIONS[i % N_ST], aqi_value=20 + i % 200)),
+        lambda n: [
+            m.encode(m.aqi(i // N_ST, STATIONS[i % N_ST], aqi_value=20 + i % 200)) for i in range(n)
+        ],
     ),
     "air readings": (
         lambda t: t.air_readings,
-        lambda i: m.air_reading(i // N_ST, STATIONS[i % N_ST]),
+        lambda n: [m.air_reading(i // N_ST, STATIONS[i % N_ST]) for i in range(n)],
     ),
+    "air envelopes": (lambda t: t.air_readings, _envelopes),
 }
 Cpu = tuple[float, float, float]
 
@@ -97,14 +113,14 @@ def cpu_seconds(influx: Server, broker: Server) -> Cpu:
 
 
 def convert_only(convert: Callable[[bytes], list[str]], raw: list[bytes]) -> float:
-    """Records/s of decode + encode alone (median of three passes)."""
+    """Points/s of decode + encode alone (median of three passes)."""
     times = []
+    points = 0
     for _ in range(3):
         started = time.perf_counter()
-        for value in raw:
-            convert(value)
+        points = sum(len(convert(value)) for value in raw)
         times.append(time.perf_counter() - started)
-    return len(raw) / statistics.median(times)
+    return points / statistics.median(times)
 
 
 def raw_limit(url: str, bodies: list[bytes], points: int) -> float:
@@ -146,7 +162,7 @@ def bench(
     name: str, influx: InfluxDB, broker: TansuBroker, records: int, batch: int, runs: int
 ) -> tuple[Samples, float, Samples]:
     """Raw-limit runs, convert-only records/s and sink runs of one workload."""
-    key = name.split()[1]
+    key = name.split()[-1]
     settings = Settings(
         kafka_bootstrap=broker.bootstrap,
         namespace=f"bench-{key}",
@@ -157,7 +173,7 @@ def bench(
     ensure_topics(settings, settings.namespace)
     topics = Topics(settings.namespace)
     topic_of, make = WORKLOADS[name]
-    values = [make(i) for i in range(records)]
+    values = make(records)
     with open_producer(settings) as producer:
         for value in values:
             producer.send(topic_of(topics), b"k", value)
