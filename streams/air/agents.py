@@ -22,6 +22,7 @@ from streams.air.state import StationState
 from streams.alerts import AlertEngine, AlertState, LastSeen, QcObservation
 from streams.alerts.rules import QcAnomalyRule
 from streams.context import AgentContext
+from streams.idle import IdlePartitions
 from streams.offline import Offline
 from streams.qc import QcMessages
 from streams.rankings.periods import RankInput, rank_input
@@ -164,17 +165,29 @@ def register(ctx: AgentContext, engine: AlertEngine) -> None:
                     state.closed_until_ms,
                     intervals[station],
                 )
-            clocks = {
-                partition: close_silent(stream, partition, event, outbox, periods)
-                for partition, event in last_event_per_partition(events).items()
-            }
-            for start in range(0, max(len(periods), 1), PERIODS_PER_MESSAGE):
-                part = periods[start : start + PERIODS_PER_MESSAGE]
-                last = start + PERIODS_PER_MESSAGE >= len(periods)  # the clocks come last
-                outbox.add(
-                    topics.air_periods, city, encode(PeriodBatch(part, clocks if last else {}))
-                )
-            await outbox.flush()
+            last_events = last_event_per_partition(events)
+            idle.heard(stream, last_events)
+            await send_periods(stream, last_events, outbox, periods)
+
+    async def send_periods(  # type: ignore[no-untyped-def]
+        stream, last_events: dict, outbox: Outbox, periods: list[Closed]
+    ) -> None:
+        """Close silent stations' hours of these partitions, send the batch's station periods
+        with the partitions' clocks to the aggregates, and flush."""
+        clocks = {
+            partition: close_silent(stream, partition, event, outbox, periods)
+            for partition, event in last_events.items()
+        }
+        for start in range(0, max(len(periods), 1), PERIODS_PER_MESSAGE):
+            part = periods[start : start + PERIODS_PER_MESSAGE]
+            last = start + PERIODS_PER_MESSAGE >= len(periods)  # the clocks come last
+            outbox.add(topics.air_periods, city, encode(PeriodBatch(part, clocks if last else {})))
+        await outbox.flush()
+
+    async def on_idle(stream, last_events: dict) -> None:  # type: ignore[no-untyped-def]
+        await send_periods(stream, last_events, ctx.outbox(), [])
+
+    idle = IdlePartitions(ctx, topics.air_readings, clock, on_idle)
 
     @ctx.app.agent(ctx.topic(topics.air_periods), name="air-scopes")
     async def air_scopes(stream):  # type: ignore[no-untyped-def]

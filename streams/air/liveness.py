@@ -10,10 +10,17 @@ further behind its partition than that finds its hours closed (``late``). Using 
 the wall clock, keeps a replay's results equal to the live ones. Offline checks run at most every
 ``tick_ms`` of partition event time, over the stations that may be offline (no reading for two
 intervals) or are alerting.
+
+A partition whose stations all went silent has no event time of its own any more. Like Flink's
+idle sources, a partition without a message for a wall-clock timeout (:meth:`follow_idle`, called
+by the agent's timer) follows the slowest active partition's event time, never going back; its
+silent stations' hours then close and their offline alerts fire. It is active again with its
+next message.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 HOUR_MS = 3_600_000
@@ -35,6 +42,7 @@ class PartitionClock:
     _stations: dict[str, _Seen] = field(default_factory=dict)
     _watermarks: dict[int, int] = field(default_factory=dict)
     _ticked: dict[int, int] = field(default_factory=dict)
+    _heard: dict[int, float] = field(default_factory=dict)
 
     def saw(
         self,
@@ -47,6 +55,36 @@ class PartitionClock:
         """Record a station's state after a batch (and its partition's event time)."""
         self._stations[station] = _Seen(partition, watermark_ms, closed_until_ms, interval_ms)
         self._watermarks[partition] = max(self._watermarks.get(partition, 0), watermark_ms)
+
+    def heard(self, partition: int, at_s: float) -> None:
+        """A message of ``partition`` arrived at wall-clock (monotonic) time ``at_s``."""
+        self._heard[partition] = at_s
+
+    def follow_idle(self, at_s: float, idle_s: float) -> list[int]:
+        """Move the event time of every partition silent for ``idle_s`` up to the slowest active
+        partition's (the slowest, so that data still to come from any active partition is not
+        overtaken); the partitions moved."""
+        active = [
+            self._watermarks[p]
+            for p, heard in self._heard.items()
+            if at_s - heard < idle_s and p in self._watermarks
+        ]
+        if not active:
+            return []
+        lead = min(active)
+        moved = sorted(
+            p
+            for p, heard in self._heard.items()
+            if at_s - heard >= idle_s and self._watermarks.get(p, 0) < lead
+        )
+        for p in moved:
+            self._watermarks[p] = lead
+        return moved
+
+    def keep(self, partitions: Collection[int]) -> None:
+        """Stop following any partition but ``partitions`` (those assigned after a rebalance)."""
+        for p in [p for p in self._heard if p not in partitions]:
+            del self._heard[p]
 
     def now(self, partition: int) -> int:
         return self._watermarks.get(partition, 0)

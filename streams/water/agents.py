@@ -13,11 +13,13 @@ from pipeline.registry import StationKind
 from streams.air.liveness import PartitionClock
 from streams.alerts import AlertEngine, AlertState, LastSeen
 from streams.context import AgentContext
+from streams.idle import IdlePartitions
 from streams.offline import Offline
 from streams.qc import QcMessages
 from streams.runtime import (
     BATCH_MAX,
     BATCH_WITHIN_S,
+    Outbox,
     in_event,
     last_event_per_key,
     last_event_per_partition,
@@ -68,13 +70,25 @@ def register(ctx: AgentContext, engine: AlertEngine) -> None:
                     if offline.alerting(states):  # data is back: the offline alert resolves
                         offline.check(station, last.ts_ms, last, states, outbox)
                         station_alerts.put(station, states)
-            for partition, event in last_event_per_partition(events).items():
-                tick = clock.tick_due(partition)
-                if tick is None:
-                    continue
-                with in_event(stream, event):
-                    for station in clock.quiet(partition, tick):
-                        states = station_alerts.get(station)
-                        offline.check(station, tick, last_seen[station], states, outbox)
-                        station_alerts.put(station, states)
-            await outbox.flush()
+            last_events = last_event_per_partition(events)
+            idle.heard(stream, last_events)
+            await check_offline(stream, last_events, outbox)
+
+    async def check_offline(stream, last_events: dict, outbox: Outbox) -> None:  # type: ignore[no-untyped-def]
+        """Judge the offline rules of these partitions' quiet stations when a tick is due;
+        flush."""
+        for partition, event in last_events.items():
+            tick = clock.tick_due(partition)
+            if tick is None:
+                continue
+            with in_event(stream, event):
+                for station in clock.quiet(partition, tick):
+                    states = station_alerts.get(station)
+                    offline.check(station, tick, last_seen[station], states, outbox)
+                    station_alerts.put(station, states)
+        await outbox.flush()
+
+    async def on_idle(stream, last_events: dict) -> None:  # type: ignore[no-untyped-def]
+        await check_offline(stream, last_events, ctx.outbox())
+
+    idle = IdlePartitions(ctx, topics.water_readings, clock, on_idle)

@@ -26,3 +26,43 @@ def test_offline_ticks_are_throttled_and_pick_quiet_stations() -> None:
     assert now == T + 30 * 60_000
     assert clock.tick_due(0) is None
     assert clock.quiet(0, now) == {"a": (T, 60_000)}
+
+
+def test_an_idle_partition_follows_the_slowest_active_one_and_its_silent_stations_go_offline() -> (
+    None
+):
+    clock = PartitionClock(GRACE, tick_ms=15 * 60_000)
+    clock.saw(0, "silent", T, T, 60_000)
+    clock.saw(1, "fast", T + 6 * HOUR_MS, T + 5 * HOUR_MS, 60_000)
+    clock.saw(2, "slow", T + 4 * HOUR_MS, T + 3 * HOUR_MS, 60_000)
+    for partition in (0, 1, 2):
+        clock.heard(partition, 0.0)
+    assert clock.tick_due(0) == T
+    clock.heard(1, 9.0)
+    clock.heard(2, 9.0)
+    assert clock.follow_idle(9.9, idle_s=10) == []  # not idle yet
+    assert clock.follow_idle(10.0, idle_s=10) == [0]
+    assert clock.now(0) == T + 4 * HOUR_MS  # the slowest active partition, not the fastest
+    assert clock.idle(0) == ["silent"]  # its open hour closes
+    tick = clock.tick_due(0)
+    assert tick == T + 4 * HOUR_MS
+    assert clock.quiet(0, tick) == {"silent": (T, 60_000)}  # judged by the offline rules
+    assert clock.follow_idle(10.0, idle_s=10) == []  # already there: no move, never back
+
+
+def test_an_idle_partition_stays_put_without_an_active_one_and_wakes_with_a_message() -> None:
+    clock = PartitionClock(GRACE)
+    clock.saw(0, "a", T, T, 60_000)
+    clock.saw(1, "b", T + HOUR_MS, T, 60_000)
+    clock.heard(0, 0.0)
+    clock.heard(1, 0.0)
+    assert clock.follow_idle(100.0, idle_s=10) == []  # all idle: nobody to follow
+    clock.heard(1, 100.0)
+    clock.saw(1, "b", T + 2 * HOUR_MS, T + HOUR_MS, 60_000)
+    assert clock.follow_idle(100.0, idle_s=10) == [0]
+    clock.heard(0, 101.0)  # active again: it no longer follows
+    clock.saw(1, "b", T + 4 * HOUR_MS, T + 3 * HOUR_MS, 60_000)
+    assert clock.follow_idle(105.0, idle_s=10) == []
+    assert clock.now(0) == T + 2 * HOUR_MS
+    clock.keep({0})  # partition 1 revoked: it can no longer lead or follow
+    assert clock.follow_idle(200.0, idle_s=10) == []

@@ -1,0 +1,55 @@
+"""Idle readings partitions follow the others' event time, driven by a Faust timer.
+
+The agent reports each batch's partitions (:meth:`IdlePartitions.heard`); every quarter of
+``ENVMON_WORKER_IDLE_PARTITION_S`` the timer moves the partitions of this worker that had no
+message for that long up to the slowest active one's event time
+(``air.liveness.PartitionClock.follow_idle``) and hands them, each with its last event (whose
+partition the table writes go to), to the agent's callback: it closes silent stations' hours and
+judges their offline rules as if a batch of that partition had come.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+
+from faust.exceptions import ConsumerNotStarted
+from faust.types import EventT, StreamT
+
+from streams.air.liveness import PartitionClock
+from streams.context import AgentContext
+
+OnIdle = Callable[[StreamT, dict[int, EventT]], Awaitable[None]]
+
+
+class IdlePartitions:
+    def __init__(self, ctx: AgentContext, topic: str, clock: PartitionClock, on_idle: OnIdle):
+        self.clock, self.topic, self.on_idle = clock, topic, on_idle
+        self.idle_s = ctx.settings.worker_idle_partition_s
+        self._stream: StreamT | None = None
+        self._last: dict[int, EventT] = {}
+        app = ctx.app
+
+        @app.timer(interval=self.idle_s / 4, name=f"idle-partitions-{topic}")
+        async def follow_idle() -> None:
+            try:
+                assigned = {tp.partition for tp in app.consumer.assignment() if tp.topic == topic}
+            except ConsumerNotStarted:
+                return
+            await self.follow(assigned, time.monotonic())
+
+    def heard(self, stream: StreamT, last: dict[int, EventT]) -> None:
+        """A batch came with these partitions' last events."""
+        self._stream = stream
+        now = time.monotonic()
+        for partition, event in last.items():
+            self.clock.heard(partition, now)
+            self._last[partition] = event
+
+    async def follow(self, assigned: set[int], at_s: float) -> None:
+        """Move the idle partitions among ``assigned`` and let the agent act on them."""
+        self.clock.keep(assigned)
+        self._last = {p: e for p, e in self._last.items() if p in assigned}
+        moved = self.clock.follow_idle(at_s, self.idle_s)
+        if moved and self._stream is not None:
+            await self.on_idle(self._stream, {p: self._last[p] for p in moved})
