@@ -4,23 +4,24 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from dashboards.build import JSON_DIR, render, to_text, write
-from dashboards.context import Context
-from dashboards.grafana import Provisioner, ProvisionError, connect, export
-from dashboards.sites import write_sites
 from dashboards.text import LANGUAGES, Language
 from pipeline.commands.common import fail, load_registry
 from pipeline.commands.config import settings_of
 from pipeline.settings import Settings
-from pipeline.sinks.influx import InfluxUnavailable, PointsRejected
+
+if TYPE_CHECKING:
+    from dashboards.context import Context
 
 app = typer.Typer(help="Grafana dashboards: build, provision, export.", no_args_is_help=True)
 
 
 def _context(settings: Settings, language: str | None) -> Context:
+    from dashboards.context import Context
+
     if language is not None and language not in LANGUAGES:
         raise fail(f"--language: {language!r} is not one of {', '.join(LANGUAGES)}")
     chosen: Language = language or settings.dashboard_language  # type: ignore[assignment]
@@ -30,13 +31,18 @@ def _context(settings: Settings, language: str | None) -> Context:
 @app.command("build")
 def build(
     ctx: typer.Context,
-    out: Path = typer.Option(JSON_DIR, help="Directory of the <uid>.json files."),
+    out: Path | None = typer.Option(
+        None, help="Directory of the <uid>.json files (default: dashboards/json in the package)."
+    ),
     language: str | None = typer.Option(
         None, help="zh or en (default: ENVMON_DASHBOARD_LANGUAGE)."
     ),
 ) -> None:
     """Regenerate the dashboard JSON from the code (the committed files are zh, Shenzhen)."""
+    from dashboards.build import JSON_DIR, render, write
+
     settings = settings_of(ctx)
+    out = out or JSON_DIR
     written = write(render(_context(settings, language)), out)
     for path in written:
         typer.echo(f"wrote {path}")
@@ -54,6 +60,9 @@ def provision(
 ) -> None:
     """Create or update the InfluxDB data source, the folder and the dashboards through the
     HTTP API; what is already as envmon would send it is left alone."""
+    from dashboards.build import render
+    from dashboards.grafana import Provisioner, ProvisionError, connect
+
     settings = settings_of(ctx)
     url = url or settings.grafana_url
     if not url.startswith(("http://", "https://")):
@@ -81,6 +90,9 @@ def export_dashboard(
 ) -> None:
     """Pull a dashboard as Grafana stores it (e.g. after edits in the UI), to compare with the
     generated JSON and carry the changes into the code."""
+    from dashboards.build import to_text
+    from dashboards.grafana import ProvisionError, connect, export
+
     settings = settings_of(ctx)
     url = url or settings.grafana_url
     secret = token or (
@@ -101,6 +113,9 @@ def export_dashboard(
 def sites(ctx: typer.Context) -> None:
     """Write the registry's station and section coordinates to InfluxDB (measurement ``site``)
     for the map panels; safe to repeat."""
+    from dashboards.sites import write_sites
+    from pipeline.sinks.influx import InfluxUnavailable, PointsRejected
+
     settings = settings_of(ctx)
     try:
         count = write_sites(settings, load_registry(settings))

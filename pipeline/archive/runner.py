@@ -21,6 +21,7 @@ from pathlib import Path
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
 
+from pipeline.archive.config import ArchiveConfig
 from pipeline.archive.files import ArchivedRecord, encode_line
 from pipeline.archive.writer import DailyFiles, event_ms, local_day
 from pipeline.kafka.consumer import group_consumer, group_id
@@ -28,14 +29,6 @@ from pipeline.settings import Settings
 from pipeline.topics import Topics
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class ArchiveConfig:
-    flush_s: float = 5.0
-    flush_records: int = 50_000
-    idle_close_s: float = 300.0
-    session_timeout_ms: int = 10_000
 
 
 @dataclass

@@ -12,11 +12,9 @@ from rich.table import Table
 
 from pipeline.commands.common import fail
 from pipeline.commands.config import settings_of
-from pipeline.kafka.producer import ProducerError
 from pipeline.messages.notify import SILENCE_LABELS, AlertAck, Silence
-from pipeline.notify.bus import publish_ack, publish_silence, read_silences
+from pipeline.notify.config import outbox_path
 from pipeline.notify.outbox import Outbox
-from pipeline.notify.runner import outbox_path
 from pipeline.settings import Settings
 from pipeline.timeutil import label, parse_when
 
@@ -56,6 +54,8 @@ def silence(
     by: str = typer.Option(None, help="Who sets it (default the login name)."),
 ) -> None:
     """Mute alerts whose labels match, from --from until --until (it expires by itself)."""
+    from pipeline.notify.bus import publish_silence
+
     settings = settings_of(ctx)
     matchers = parse_matchers(match)
     now_ms = int(time.time() * 1000)
@@ -96,6 +96,8 @@ def silences(
     ctx: typer.Context, all_: bool = typer.Option(False, "--all", help="Include expired ones.")
 ) -> None:
     """List the silences of the namespace (active and upcoming; --all: expired too)."""
+    from pipeline.notify.bus import read_silences
+
     settings = settings_of(ctx)
     now_ms = int(time.time() * 1000)
     try:
@@ -130,6 +132,8 @@ def ack(
     note: str = typer.Option("", help="A note for the others."),
 ) -> None:
     """Acknowledge an alert: repeat reminders stop; Grafana shows who and when."""
+    from pipeline.notify.bus import publish_ack
+
     settings = settings_of(ctx)
     if not by.strip():
         raise typer.BadParameter("must name someone", param_hint="--by")
@@ -157,6 +161,8 @@ def ack(
 
 
 def _publish(settings: Settings, send: object) -> None:
+    from pipeline.kafka.producer import ProducerError
+
     try:
         send()  # type: ignore[operator]
     except ProducerError as exc:

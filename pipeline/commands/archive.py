@@ -6,15 +6,18 @@ import asyncio
 import logging
 import signal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from aiokafka.errors import KafkaError
 
-from pipeline.archive.runner import ArchiveConfig, Archiver
+from pipeline.archive.config import ArchiveConfig
 from pipeline.commands.common import fail
 from pipeline.commands.config import settings_of
 from pipeline.settings import SettingsError, with_overrides
 from pipeline.sinks.health import serve_health
+
+if TYPE_CHECKING:
+    from pipeline.archive.runner import Archiver
 
 _DEFAULTS = ArchiveConfig()
 
@@ -36,6 +39,10 @@ def archive(
 ) -> None:
     """Archive a namespace's raw readings and dead letters in daily files (group
     envmon-archive-{ns}; offsets committed after the files are fsynced)."""
+    from aiokafka.errors import KafkaError
+
+    from pipeline.archive.runner import Archiver
+
     logging.basicConfig(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )

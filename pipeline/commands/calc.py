@@ -5,11 +5,13 @@ from __future__ import annotations
 import sys
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 import typer
 
-from pipeline import calc
-from pipeline.standards.water import WaterClass
+if TYPE_CHECKING:
+    from pipeline.calc import Handler
+    from pipeline.standards.water import WaterClass
 
 app = typer.Typer(
     help="Compute AQI, water class and composite index from JSON lines on stdin.",
@@ -29,7 +31,9 @@ class Report(StrEnum):
     day = "day"
 
 
-def _run(handler: calc.Handler) -> None:
+def _run(handler: Handler) -> None:
+    from pipeline import calc
+
     failed = 0
     for outcome in calc.run_lines(sys.stdin, handler):
         sys.stdout.write(calc.dump(outcome.output) + "\n")
@@ -52,10 +56,14 @@ def aqi(
     Hourly keys: so2 no2 co o3 o3_8h pm10 pm25 pm10_24h pm25_24h so2_24h.
     Daily keys: so2 no2 co pm10 pm25 o3 o3_8h. μg/m³, CO mg/m³; optional ts.
     """
+    from pipeline import calc
+
     _run(calc.aqi_handler(standard.value, report.value, lambda: datetime.now(UTC)))
 
 
 def _water_class(value: str | None) -> WaterClass | None:
+    from pipeline.standards.water import WaterClass
+
     if value is None:
         return None
     try:
@@ -72,10 +80,14 @@ def water(
     ),
 ) -> None:
     """Water class per GB 3838-2002 (I..V, 劣V) from keys ph do codmn cod bod5 nh3n tp tn (mg/L)."""
+    from pipeline import calc
+
     _run(calc.water_handler(lake, _water_class(target)))
 
 
 @app.command("composite")
 def composite() -> None:
     """Composite air-quality index from period statistics so2 no2 pm10 pm25 co o3."""
+    from pipeline import calc
+
     _run(calc.composite_handler())

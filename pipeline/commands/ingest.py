@@ -10,7 +10,6 @@ from rich.table import Table
 
 from pipeline.commands.common import fail, load_registry, progress_bar, stop_on_sigterm
 from pipeline.commands.config import settings_of
-from pipeline.kafka.producer import ProducerError, open_producer
 from pipeline.sources.filefeed import FeedError, read_rows
 from pipeline.sources.ingest import Ingest, IngestSummary
 from pipeline.topics import Topics
@@ -28,6 +27,8 @@ def ingest(
     backend: str | None = typer.Option(None, help="kafka-python or confluent (default: setting)."),
 ) -> None:
     """Send a file's readings (envelopes per station); bad rows go to the dead-letter topic."""
+    from pipeline.kafka.producer import ProducerError, open_producer
+
     settings = settings_of(ctx)
     stop_on_sigterm()
     registry = load_registry(settings)

@@ -9,22 +9,22 @@ import signal
 import time
 import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import aiohttp
 import typer
-from aiokafka.errors import KafkaError
 from rich.console import Console
 from rich.table import Table
 
 from pipeline.commands.common import fail, load_registry
 from pipeline.commands.config import settings_of
 from pipeline.messages.results import AlertEvent, AlertSubject
-from pipeline.notify.channels import DeliveryError, open_channel
+from pipeline.notify.config import NotifierConfig, outbox_path
 from pipeline.notify.outbox import Outbox
-from pipeline.notify.render import Item, Notification, Renderer
-from pipeline.notify.runner import Notifier, NotifierConfig, link_settings, outbox_path
 from pipeline.notify.subscriptions import Subscriptions, SubscriptionsError, load_subscriptions
 from pipeline.settings import Settings
+
+if TYPE_CHECKING:
+    from pipeline.notify.runner import Notifier
 
 app = typer.Typer(help="The alert notifier.")
 subscriptions_app = typer.Typer(help="Alert subscriptions.", no_args_is_help=True)
@@ -62,6 +62,10 @@ def notify(
     """Deliver alert transitions of {ns}.alerts to subscribers (group envmon-notify-{ns})."""
     if ctx.invoked_subcommand is not None:
         return
+    from aiokafka.errors import KafkaError
+
+    from pipeline.notify.runner import Notifier
+
     settings = settings_of(ctx)
     logging.basicConfig(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
@@ -130,6 +134,12 @@ def test_event(now_ms: int) -> AlertEvent:
 @app.command("test")
 def test(ctx: typer.Context, name: str = typer.Argument(..., help="Subscriber name.")) -> None:
     """Send a test message to subscriber NAME through its channel, now (not via the outbox)."""
+    import aiohttp
+
+    from pipeline.notify.channels import DeliveryError, open_channel
+    from pipeline.notify.render import Item, Notification, Renderer
+    from pipeline.notify.runner import link_settings
+
     settings = settings_of(ctx)
     subscriptions = subscriptions_of(settings)
     subscriber = subscriptions.get(name)

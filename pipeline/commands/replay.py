@@ -6,7 +6,7 @@ import json
 import time
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
@@ -14,7 +14,6 @@ from rich.progress import ProgressColumn, Task
 from rich.table import Table
 from rich.text import Text
 
-from pipeline.archive.files import ArchiveError
 from pipeline.commands.common import (
     fail,
     load_registry,
@@ -23,16 +22,13 @@ from pipeline.commands.common import (
     stop_on_sigterm,
 )
 from pipeline.commands.config import settings_of
-from pipeline.kafka.admin import AdminError
-from pipeline.kafka.producer import ProducerError, open_producer
-from pipeline.replay.catalog import drop_replay, list_replays
-from pipeline.replay.checkpoint import ReplayArgs
-from pipeline.replay.diff import SHOWN, diff, read_results
 from pipeline.replay.naming import REPLAY_PREFIX
-from pipeline.replay.runner import MAX_SLICE_MS, PACED_SLICE_MS, Progress, Replay, ReplayError
-from pipeline.replay.source import ArchiveSource, KafkaSource, ReplaySource
 from pipeline.settings import Settings, SettingsError, with_overrides
 from pipeline.timeutil import label, parse_when
+
+if TYPE_CHECKING:
+    from pipeline.replay.checkpoint import ReplayArgs
+    from pipeline.replay.source import ReplaySource
 
 app = typer.Typer(
     help="Replay history into a fresh namespace (replay-<id>); compare, list and drop replays.",
@@ -78,6 +74,12 @@ def replay(
     worker --namespace replay-<id> [--rules what-if.yaml]` and `envmon replay diff`."""
     if ctx.invoked_subcommand is not None:
         return
+    from pipeline.archive.files import ArchiveError
+    from pipeline.kafka.admin import AdminError
+    from pipeline.kafka.producer import ProducerError, open_producer
+    from pipeline.replay.checkpoint import ReplayArgs
+    from pipeline.replay.runner import MAX_SLICE_MS, PACED_SLICE_MS, Progress, Replay, ReplayError
+
     settings = _settings(ctx, archive_dir=archive_dir)
     if start is None or end is None:
         raise fail("--from and --to are required (the event-time range to replay)")
@@ -151,6 +153,8 @@ def _range(settings: Settings, start: str, end: str) -> tuple[int, int]:
 
 
 def _source(settings: Settings, args: ReplayArgs) -> ReplaySource:
+    from pipeline.replay.source import ArchiveSource, KafkaSource
+
     if args.source == "archive":
         return ArchiveSource(
             settings.archive_dir, args.source_namespace, args.from_ms, args.to_ms, settings.tz
@@ -169,6 +173,9 @@ def diff_command(
 ) -> None:
     """Compare AQI results, rankings and alert transitions of two namespaces; exit 1 when they
     differ."""
+    from pipeline.kafka.admin import AdminError
+    from pipeline.replay.diff import diff, read_results
+
     settings = _settings(ctx)
     from_ms, to_ms = _range(settings, start, end)
     try:
@@ -187,6 +194,8 @@ def diff_command(
 
 
 def _print_diff(report: dict[str, Any], settings: Settings) -> None:
+    from pipeline.replay.diff import SHOWN
+
     console = Console(width=140)
     a, b = report["a"], report["b"]
     summary = Table(title=f"{a} vs {b}, {report['from']} to {report['to']}")
@@ -255,6 +264,9 @@ def _print_diff(report: dict[str, Any], settings: Settings) -> None:
 @app.command("list")
 def list_command(ctx: typer.Context) -> None:
     """Replay namespaces: their topics and checkpoints."""
+    from pipeline.kafka.admin import AdminError
+    from pipeline.replay.catalog import list_replays
+
     settings = _settings(ctx)
     try:
         infos = list_replays(settings)
@@ -286,6 +298,9 @@ def drop_command(
 ) -> None:
     """Delete a replay: its topics, the worker's internal topics, its points (run=<id>) in the
     replay database/bucket, and its checkpoint."""
+    from pipeline.kafka.admin import AdminError
+    from pipeline.replay.catalog import drop_replay
+
     settings = _settings(ctx)
     run = run.removeprefix(REPLAY_PREFIX)
     try:

@@ -11,6 +11,7 @@ import asyncio
 import signal
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 import typer
@@ -25,13 +26,13 @@ from pipeline.commands.common import (
 )
 from pipeline.commands.config import settings_of
 from pipeline.commands.hj212 import load_devices
-from pipeline.kafka.producer import ProducerError, open_producer
 from pipeline.registry import Registry
-from pipeline.sources.publish import Publisher
-from pipeline.sources.simulator import FaultConfig, SimPlan, Simulator, kinds_of
-from pipeline.sources.simulator.stations import synthetic_registry, to_yaml
 from pipeline.timeutil import parse_when
 from pipeline.topics import Topics
+
+if TYPE_CHECKING:
+    from pipeline.sources.publish import Publisher
+    from pipeline.sources.simulator import Simulator
 
 FUTURE_TOLERANCE_MS = 10 * 60_000  # readings further ahead of the clock are rejected downstream
 PACED_CHUNK_S = 60
@@ -80,6 +81,10 @@ def simulate(
     With --speed max and --from/--to it backfills the period as fast as possible, sending each
     station's readings of an hour as one envelope; otherwise it paces by event time.
     """
+    from pipeline.kafka.producer import ProducerError, open_producer
+    from pipeline.sources.publish import Publisher
+    from pipeline.sources.simulator import FaultConfig, SimPlan, Simulator, kinds_of
+
     settings = settings_of(ctx)
     kind = ctx.info_name or "all"
     stop_on_sigterm()
@@ -201,6 +206,8 @@ def _registry(
 ) -> Registry:
     if not stations and not sections:
         return base
+    from pipeline.sources.simulator.stations import synthetic_registry, to_yaml
+
     registry = synthetic_registry(base, stations, sections, seed=seed)
     path = out or state_dir / f"registry-sim-{stations}-{sections}-{seed}.yaml"
     path.parent.mkdir(parents=True, exist_ok=True)

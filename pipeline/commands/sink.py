@@ -5,15 +5,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from typing import TYPE_CHECKING
 
 import typer
-from aiokafka.errors import KafkaError
 
 from pipeline.commands.config import settings_of
-from pipeline.sinks.influx import RetryPolicy
-from pipeline.sinks.init import InitError, Retention, init_influx, parse_retention
-from pipeline.sinks.runner import Sink, SinkConfig
+from pipeline.sinks.config import RetryPolicy, SinkConfig
 from pipeline.sinks.runs import replay_influx
+
+if TYPE_CHECKING:
+    from pipeline.sinks.runner import Sink
 
 influx_app = typer.Typer(help="InfluxDB layout.", no_args_is_help=True)
 _DEFAULTS = SinkConfig()
@@ -39,6 +40,10 @@ def sink(
 ) -> None:
     """Write a namespace's readings, results and dead letters to InfluxDB (group
     envmon-sink-{ns}; offsets committed after InfluxDB acknowledged)."""
+    from aiokafka.errors import KafkaError
+
+    from pipeline.sinks.runner import Sink
+
     logging.basicConfig(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
@@ -79,6 +84,8 @@ def init(
 ) -> None:
     """Create the database (1.x) or buckets (2.x) with their retention, for live and replay
     namespaces; safe to repeat."""
+    from pipeline.sinks.init import InitError, Retention, init_influx, parse_retention
+
     try:
         retention = Retention(parse_retention(raw_retention), parse_retention(results_retention))
     except ValueError as exc:

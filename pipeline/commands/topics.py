@@ -11,7 +11,6 @@ from rich.table import Table
 
 from pipeline.commands.common import fail
 from pipeline.commands.config import settings_of
-from pipeline.kafka.admin import AdminError, delete_topics, ensure_topics, list_topics
 from pipeline.settings import Settings, SettingsError, with_overrides
 
 app = typer.Typer(help="Create, list and delete the topics of a namespace.", no_args_is_help=True)
@@ -32,6 +31,8 @@ def _settings(ctx: typer.Context, **overrides: object) -> Settings:
 
 
 def _run(operation: Callable[..., T], settings: Settings, timeout: float) -> T:
+    from pipeline.kafka.admin import AdminError
+
     try:
         return operation(settings, settings.namespace, timeout=timeout)
     except AdminError as exc:
@@ -48,6 +49,8 @@ def create(
     timeout: float = TIMEOUT,
 ) -> None:
     """Create the namespace's topics; existing ones are left as they are."""
+    from pipeline.kafka.admin import ensure_topics
+
     settings = _settings(ctx, namespace=namespace, partitions=partitions)
     report = _run(ensure_topics, settings, timeout)
     table = Table(title=f"topics of {settings.namespace!r} at {settings.kafka_bootstrap}")
@@ -63,6 +66,8 @@ def create(
 @app.command("list")
 def list_(ctx: typer.Context, namespace: str | None = NAMESPACE, timeout: float = TIMEOUT) -> None:
     """Show the namespace's topics with partitions, retention and clean-up policy."""
+    from pipeline.kafka.admin import list_topics
+
     settings = _settings(ctx, namespace=namespace)
     infos = _run(list_topics, settings, timeout)
     table = Table(title=f"topics of {settings.namespace!r} at {settings.kafka_bootstrap}")
@@ -87,6 +92,8 @@ def delete(
     timeout: float = TIMEOUT,
 ) -> None:
     """Delete the namespace's topics and everything in them."""
+    from pipeline.kafka.admin import delete_topics
+
     settings = _settings(ctx, namespace=namespace)
     if not yes:
         typer.confirm(

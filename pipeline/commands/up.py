@@ -7,9 +7,6 @@ from rich.console import Console
 
 from pipeline.commands.common import fail, stop_on_sigterm
 from pipeline.commands.config import settings_of
-from pipeline.kafka.admin import AdminError
-from pipeline.stack.servers import ServerError
-from pipeline.stack.up import Stack, StackOptions, StackRunning
 
 
 def up(
@@ -24,6 +21,10 @@ def up(
     """Start the whole pipeline on this machine: broker (bundled Tansu unless
     ENVMON_KAFKA_BOOTSTRAP is set), InfluxDB, topics, worker, sink, archive, notifier,
     HJ 212 gateway and simulator; print where each listens. Ctrl-C stops everything."""
+    from pipeline.kafka.admin import AdminError
+    from pipeline.stack.servers import ServerError
+    from pipeline.stack.up import Stack, StackOptions, StackRunning
+
     settings = settings_of(ctx)
     stop_on_sigterm()
     console = Console()

@@ -20,8 +20,6 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable
-from dataclasses import dataclass
-from pathlib import Path
 
 import aiohttp
 import msgspec
@@ -34,6 +32,7 @@ from pipeline.kafka.consumer import group_consumer, group_id
 from pipeline.messages.notify import AlertAck
 from pipeline.messages.results import AlertEvent
 from pipeline.notify.channels import open_channel
+from pipeline.notify.config import NotifierConfig, outbox_path
 from pipeline.notify.engine import Engine
 from pipeline.notify.metrics import NotifierMetrics
 from pipeline.notify.outbox import Outbox
@@ -54,10 +53,6 @@ decode_event = msgspec.json.Decoder(AlertEvent).decode
 decode_ack = msgspec.json.Decoder(AlertAck).decode
 
 
-def outbox_path(settings: Settings) -> Path:
-    return settings.notifier_outbox or settings.state_dir / f"notifier-{settings.namespace}.sqlite"
-
-
 def link_settings(settings: Settings) -> LinkSettings:
     secret = settings.ack_secret.get_secret_value() if settings.ack_secret else None
     return LinkSettings(
@@ -66,18 +61,6 @@ def link_settings(settings: Settings) -> LinkSettings:
         secret,
         settings.notifier_ack_ttl_h * 3600,
     )
-
-
-@dataclass(frozen=True)
-class NotifierConfig:
-    tick_s: float = 0.5
-    max_records: int = 500
-    session_timeout_ms: int = 10_000
-    heartbeat_interval_ms: int = 1_000
-    report_interval_s: float = 10.0
-    web_host: str = "127.0.0.1"
-    web_port: int | None = 8788  # None: no endpoint
-    stop_timeout_s: float = 10.0
 
 
 class Notifier:

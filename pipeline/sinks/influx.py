@@ -33,6 +33,7 @@ from influxdb_client.client.write_api import SYNCHRONOUS
 from influxdb_client.rest import ApiException
 
 from pipeline.settings import Settings
+from pipeline.sinks.config import RetryPolicy
 from pipeline.sinks.metrics import SinkMetrics
 from pipeline.sinks.points import Target
 
@@ -226,22 +227,7 @@ def open_writer(settings: Settings, timeout: float = 10.0, compress: bool = True
     return V2Writer(settings.influx_url, settings.influx_org, buckets, token, timeout, compress)
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
-    """``attempts`` tries per request; between them ``backoff`` s doubling up to ``backoff_max``
-    with jitter, or the server's ``Retry-After`` (at most ``retry_after_max`` s)."""
-
-    attempts: int = 3
-    backoff: float = 0.2
-    backoff_max: float = 5.0
-    retry_after_max: float = 60.0
-
-    def delay(self, failures: int, retry_after: float | None, rng: Callable[[], float]) -> float:
-        """Seconds to wait after the ``failures``-th consecutive failure (1, 2, …)."""
-        if retry_after is not None:
-            return min(retry_after, self.retry_after_max)
-        ceiling = min(self.backoff_max, self.backoff * 2 ** (failures - 1))
-        return ceiling * (0.5 + rng() / 2)
+_DEFAULT_RETRY = RetryPolicy()
 
 
 @dataclass(slots=True)
@@ -260,7 +246,7 @@ class BatchWriter(Generic[S]):
         self,
         writer: InfluxWriter,
         metrics: SinkMetrics,
-        policy: RetryPolicy = RetryPolicy(),
+        policy: RetryPolicy = _DEFAULT_RETRY,
         sleep: Callable[[float], None] = time.sleep,
         rng: Callable[[], float] = random.random,
     ) -> None:

@@ -38,6 +38,7 @@ from pipeline.kafka.consumer import group_consumer, group_id
 from pipeline.messages import Reject, RejectReason, dead_letter_from
 from pipeline.registry import Registry
 from pipeline.settings import Settings
+from pipeline.sinks.config import SinkConfig
 from pipeline.sinks.health import serve_health
 from pipeline.sinks.influx import (
     Backpressure,
@@ -46,7 +47,6 @@ from pipeline.sinks.influx import (
     InfluxUnavailable,
     InfluxWriter,
     PointsRejected,
-    RetryPolicy,
     open_writer,
 )
 from pipeline.sinks.lag import consumer_lag
@@ -56,23 +56,6 @@ from pipeline.sinks.runs import influx_target, tagged
 from pipeline.topics import Topics
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class SinkConfig:
-    """How the sink batches, retries and reports (``envmon sink --help`` lists them)."""
-
-    batch_points: int = 5000
-    linger_s: float = 0.5
-    write_timeout_s: float = 10.0
-    gzip: bool = True
-    retry: RetryPolicy = field(default_factory=RetryPolicy)
-    session_timeout_ms: int = 10_000
-    heartbeat_interval_ms: int = 1_000
-    report_interval_s: float = 10.0
-    health_host: str = "127.0.0.1"
-    health_port: int | None = 8787  # None: no endpoint
-    stop_timeout_s: float = 10.0  # at exit or revocation, wait this long for a pending write
 
 
 Record = ConsumerRecord[bytes, bytes]
