@@ -5,7 +5,11 @@ The agent reports each batch's partitions (:meth:`IdlePartitions.heard`); every 
 message for that long up to the slowest active one's event time
 (``air.liveness.PartitionClock.follow_idle``) and hands them, each with its last event (whose
 partition the table writes go to), to the agent's callback: it closes silent stations' hours and
-judges their offline rules as if a batch of that partition had come.
+judges their offline rules as if a batch of that partition had come. An assigned partition that
+is empty (end offset 0) and has sent nothing is handed over once, without an event, so that the
+periods waiting for every partition's clock (district and city aggregates, the station board)
+get its clock 0 ("nothing of its own") instead of waiting for their bound. The timer runs every
+second at most: the empty partitions' report is what a fresh group's first hours wait for.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from faust.types import EventT, StreamT
 from streams.air.liveness import PartitionClock
 from streams.context import AgentContext
 
-OnIdle = Callable[[StreamT, dict[int, EventT]], Awaitable[None]]
+OnIdle = Callable[[StreamT | None, dict[int, EventT | None]], Awaitable[None]]
 
 
 class IdlePartitions:
@@ -28,15 +32,17 @@ class IdlePartitions:
         self.idle_s = ctx.settings.worker_idle_partition_s
         self._stream: StreamT | None = None
         self._last: dict[int, EventT] = {}
+        self._empty_sent: set[int] = set()
         app = ctx.app
 
-        @app.timer(interval=self.idle_s / 4, name=f"idle-partitions-{topic}")
+        @app.timer(interval=min(1.0, self.idle_s / 4), name=f"idle-partitions-{topic}")
         async def follow_idle() -> None:
             try:
-                assigned = {tp.partition for tp in app.consumer.assignment() if tp.topic == topic}
-            except ConsumerNotStarted:
+                assigned = [tp for tp in app.consumer.assignment() if tp.topic == topic]
+                empty = {tp.partition for tp in assigned if app.consumer.highwater(tp) == 0}
+            except (ConsumerNotStarted, AssertionError):  # not started, or rebalancing
                 return
-            await self.follow(assigned, time.monotonic())
+            await self.follow({tp.partition for tp in assigned}, empty, time.monotonic())
 
     def heard(self, stream: StreamT, last: dict[int, EventT]) -> None:
         """A batch came with these partitions' last events."""
@@ -46,10 +52,16 @@ class IdlePartitions:
             self.clock.heard(partition, now)
             self._last[partition] = event
 
-    async def follow(self, assigned: set[int], at_s: float) -> None:
-        """Move the idle partitions among ``assigned`` and let the agent act on them."""
+    async def follow(self, assigned: set[int], empty: set[int], at_s: float) -> None:
+        """Move the idle partitions among ``assigned`` and hand them, and the ``empty`` ones not
+        handed yet, to the agent."""
         self.clock.keep(assigned)
         self._last = {p: e for p, e in self._last.items() if p in assigned}
-        moved = self.clock.follow_idle(at_s, self.idle_s)
-        if moved and self._stream is not None:
-            await self.on_idle(self._stream, {p: self._last[p] for p in moved})
+        due: dict[int, EventT | None] = {
+            p: self._last[p] for p in self.clock.follow_idle(at_s, self.idle_s)
+        }
+        for p in sorted(empty - self._empty_sent - self._last.keys()):
+            due[p] = None
+            self._empty_sent.add(p)
+        if due:
+            await self.on_idle(self._stream, due)

@@ -9,6 +9,8 @@ city alerts by the aggregates agent, which also hands the district days to the r
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 import msgspec
 
 from pipeline.messages import AqiMessage, Decoder, RankingMessage, Reject
@@ -53,7 +55,9 @@ def register(ctx: AgentContext, engine: AlertEngine) -> None:
     scopes = ScopeStore(ctx.table("air-scopes"), ctx.table("air-scope-periods"), n_air)
     scope_alerts = StructTable(ctx.table("air-scope-alerts"), AlertStates, lambda _: {})
     previous_ranks = StructTable(ctx.table("air-ranks"), dict[str, int], lambda _: {})
-    aggregator = ScopeAggregator(registry, settings.standard, settings.tz, lag_hours=SKEW_HOURS)
+    aggregator = ScopeAggregator(
+        registry, settings.standard, settings.tz, SKEW_HOURS, partitions=settings.partitions
+    )
     city = registry.city.key
     encode = msgspec.json.Encoder().encode
     decode_batch = msgspec.json.Decoder(PeriodBatch).decode
@@ -89,7 +93,7 @@ def register(ctx: AgentContext, engine: AlertEngine) -> None:
         """Close the open hours of the partition's silent stations; check who is offline.
         Returns the partition's clock for the aggregates (``PeriodBatch.clocks``)."""
         now = clock.settled(partition)
-        with in_event(stream, event):
+        with in_event(stream, event) if event is not None else nullcontext():  # None: empty
             for station in clock.idle(partition):
                 state = stations.get(station)
                 alert_states = station_alerts.get(station)
@@ -110,7 +114,7 @@ def register(ctx: AgentContext, engine: AlertEngine) -> None:
                     alert_states = station_alerts.get(station)
                     offline.check(station, tick, LastSeen(last, interval), alert_states, outbox)
                     station_alerts.put(station, alert_states)
-        return hours.boundary(now)
+        return hours.boundary(now) if clock.now(partition) else 0  # 0: nothing of its own
 
     @ctx.app.agent(ctx.topic(topics.air_readings), name="air-hours")
     async def air_hours(stream):  # type: ignore[no-untyped-def]

@@ -13,7 +13,9 @@ the city, when
 - every partition of the readings topic has passed it: ``advance`` takes, per partition, the
   time before which all its stations' periods have been sent (the air agent closes the hours of
   silent stations by its partition's event time), so a worker that lags behind another — two
-  workers in a backfill burst — holds the period open until its stations' periods are in, or
+  workers in a backfill burst — holds the period open until its stations' periods are in; with
+  ``partitions`` given, every one of them must have sent a clock (an empty one sends 0), so a
+  worker starting later than another is waited for, or
 - a station hour more than ``lag_hours`` later has been seen (event-time watermark; a day counts
   as its last hour): the bound on memory when a partition stalls or never reports, or
 - the agent calls ``close(state, hour_start_ms)`` (its timer).
@@ -37,6 +39,7 @@ from pipeline.messages.results import AqiMessage, Named, Scope
 from pipeline.registry import Registry, StationKind
 from pipeline.timeutil import HOUR_MS, label, next_day_start
 from streams.air.hours import Closed, Report, aqi_message, concentrations, named, period_of
+from streams.air.liveness import all_passed
 from streams.air.state import Periods, ScopeState
 
 _REPORTS: tuple[Report, ...] = ("hour", "day")
@@ -53,9 +56,11 @@ class ScopeAggregator:
         tz: ZoneInfo,
         lag_hours: int = 2,
         retain_hours: int = 6,
+        partitions: int | None = None,
     ) -> None:
         if lag_hours < 0 or retain_hours < 0:
             raise ValueError("lag_hours and retain_hours must be >= 0")
+        self.partitions = partitions
         self.standard, self.tz, self.lag_ms = standard, tz, lag_hours * HOUR_MS
         self.retain_ms = retain_hours * HOUR_MS
         self._city = Named(registry.city.key, registry.city.name_zh, registry.city.name_en)
@@ -97,7 +102,7 @@ class ScopeAggregator:
         """Take readings partitions' clocks (partition -> every station period starting before
         it was sent); the aggregates that every partition seen so far has passed."""
         for partition, until in clocks.items():
-            if until > state.clocks.get(partition, 0):
+            if until > state.clocks.get(partition, -1):
                 state.clocks[partition] = until
         return [m for kind in _REPORTS for m in self._close_due(state, kind, -1)]
 
@@ -108,7 +113,8 @@ class ScopeAggregator:
 
     def _close_due(self, state: ScopeState, report: Report, through: int) -> list[AqiMessage]:
         """Close the periods whose last hour is ``through`` or earlier, or lags the watermark."""
-        passed = min(state.clocks.values()) - HOUR_MS if state.clocks else -1
+        until = all_passed(state.clocks, self.partitions)
+        passed = -1 if until is None else until - HOUR_MS
         limit = max(through, passed, state.max_hour_ms - self.lag_ms - 1)
         periods = _periods(state, report)
         due = sorted(s for s in periods.waiting if self._last_hour(report, s) <= limit)
@@ -119,7 +125,7 @@ class ScopeAggregator:
                 periods.closed_until_ms, self._last_hour(report, start) + HOUR_MS
             )
             messages.extend(self._messages(report, start, waiting))
-        horizon = (passed + HOUR_MS if state.clocks else state.max_hour_ms) - self.retain_ms
+        horizon = (state.max_hour_ms if until is None else until) - self.retain_ms
         for start in [s for s in periods.closed if self._last_hour(report, s) < horizon]:
             del periods.closed[start]
         return messages

@@ -20,7 +20,7 @@ next message.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
 HOUR_MS = 3_600_000
@@ -120,3 +120,12 @@ class PartitionClock:
             for s, seen in self._stations.items()
             if seen.partition == partition and now_ms - seen.watermark_ms >= 2 * seen.interval_ms
         }
+
+
+def all_passed(clocks: Mapping[int, int], partitions: int | None) -> int | None:
+    """The time every readings partition has passed (``hours.PeriodBatch.clocks`` gathered), or
+    None until clocks of ``partitions`` of them (None: of any) have come. A clock 0 is an empty
+    partition's (caught up without a message): it counts as come and holds nothing back."""
+    if not clocks or (partitions is not None and len(clocks) < partitions):
+        return None
+    return min((t for t in clocks.values() if t > 0), default=None)

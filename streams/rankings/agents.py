@@ -42,7 +42,7 @@ INPUTS_PER_MESSAGE = 5000  # ~400 kB of JSON: below Kafka's default message limi
 def register(ctx: AgentContext) -> None:
     settings, topics = ctx.settings, ctx.topics
     city = ctx.registry.city.key
-    boards = Boards(ctx.registry, settings.tz, lag_hours=SKEW_HOURS)
+    boards = Boards(ctx.registry, settings.tz, lag_hours=SKEW_HOURS, partitions=settings.partitions)
     states = StructTable(ctx.table("rankings-state"), RankingsState, lambda _: RankingsState())
     air_days = StructTable(ctx.table("rankings-air-days"), AirMonth, lambda _: AirMonth())
     section_months = StructTable(

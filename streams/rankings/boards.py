@@ -51,6 +51,7 @@ from pipeline.registry import Registry, StationKind
 from pipeline.standards.composite import DEFAULT_TABLE, composite_index
 from pipeline.standards.cwqi import cwqi
 from pipeline.timeutil import HOUR_MS, day_start, label
+from streams.air.liveness import all_passed
 from streams.rankings.periods import (
     AirDay,
     AirMonth,
@@ -133,9 +134,13 @@ class Boards:
         retain_hours: int = 6,
         keep: int = 8,
         composite_table: str = DEFAULT_TABLE,
+        partitions: int | None = None,
     ) -> None:
+        """``partitions``: readings partitions whose clocks close the station board's hours
+        (each must have sent one; None: those that did)."""
         if lag_hours < 0 or retain_hours < 0 or keep < 1:
             raise ValueError("lag_hours and retain_hours must be >= 0 and keep >= 1")
+        self.partitions = partitions
         self.tz, self.keep, self.composite_table = tz, keep, composite_table
         self.lag_ms, self.retain_ms = lag_hours * HOUR_MS, retain_hours * HOUR_MS
         self._districts = {d.id: (d.name_zh, d.name_en) for d in registry.districts.values()}
@@ -256,22 +261,22 @@ class Boards:
 
     def _station_clocks(self, state: RankingsState, value: PartitionClocks) -> list[RankingMessage]:
         for partition, until in value.clocks.items():
-            if until > state.station_clocks.get(partition, 0):
+            if until > state.station_clocks.get(partition, -1):
                 state.station_clocks[partition] = until
         return self._close_station_hours(state, -1)
 
     def _close_station_hours(self, state: RankingsState, through: int) -> list[RankingMessage]:
         """Snapshot the open hours up to ``through``, those every readings partition has passed,
         and those ``lag_hours`` behind the latest station hour (the bound on waiting)."""
-        clocks = state.station_clocks
-        passed = min(clocks.values()) - HOUR_MS if clocks else -1
+        until = all_passed(state.station_clocks, self.partitions)
+        passed = -1 if until is None else until - HOUR_MS
         limit = max(through, passed, state.station_max_hour_ms - self.lag_ms - 1)
         messages: list[RankingMessage] = []
         for h in sorted(h for h in state.station_open if h <= limit):
             state.station_closed[h] = state.station_open.pop(h)
             state.station_closed_until_ms = max(state.station_closed_until_ms, h + HOUR_MS)
             messages += self._station_board(h, state)
-        horizon = (passed + HOUR_MS if clocks else state.station_max_hour_ms) - self.retain_ms
+        horizon = (state.station_max_hour_ms if until is None else until) - self.retain_ms
         for h in [h for h in state.station_closed if h < horizon]:
             del state.station_closed[h]
         return messages

@@ -17,6 +17,7 @@ from pipeline.standards.aqi import compute_aqi
 from pipeline.timeutil import HOUR_MS
 from streams.air.aggregate import ScopeAggregator
 from streams.air.hours import Closed, ClosedDay, ClosedHour, Ingested, StationHours
+from streams.air.liveness import all_passed
 from streams.air.state import ScopeState, StationState
 from tests.unit.streams import MINUTE_MS, SHANGHAI, at, reading
 
@@ -232,3 +233,27 @@ def test_an_hour_waits_for_every_partition_seen_until_the_lag_bound() -> None:
     # a station hour more than 4 hours later closes it anyway: the bound on waiting
     closed = by_subject(agg.add(state, hour("A", T10 + 5 * HOUR_MS, no2=20.0)))
     assert closed["test"].period_start_ms == T10 and closed["test"].valid_stations == 1
+
+
+def test_with_the_partition_count_an_hour_waits_for_a_worker_not_heard_from_yet() -> None:
+    """Two workers starting: the first one's clocks (partitions 0 and 1) come before the second
+    one's (partition 2). Counting only the partitions heard from, T10 closed without C; with the
+    count it waits for partition 2's clock, and an empty partition's clock 0 holds nothing back."""
+    agg = ScopeAggregator(registry(), "hj633-2012", SHANGHAI, lag_hours=24, partitions=3)
+    state = ScopeState()
+    for station in ("A", "B"):
+        assert agg.add(state, hour(station, T10, no2=20.0)) == []
+    assert agg.advance(state, {0: T10 + HOUR_MS, 1: T10 + HOUR_MS}) == []  # 2 not heard yet
+    assert agg.add(state, hour("C", T10, no2=50.0)) != []  # all stations in: closes complete
+    assert agg.add(state, hour("A", T10 + HOUR_MS, no2=20.0)) == []
+    assert agg.advance(state, {0: T10 + 2 * HOUR_MS, 1: T10 + 2 * HOUR_MS}) == []
+    closed = by_subject(agg.advance(state, {2: 0}))  # partition 2 is empty
+    assert closed["test"].period_start_ms == T10 + HOUR_MS and closed["test"].valid_stations == 1
+
+
+def test_all_passed_waits_for_every_partition_and_skips_empty_ones() -> None:
+    assert all_passed({}, None) is None
+    assert all_passed({0: 5, 1: 3}, None) == 3
+    assert all_passed({0: 5, 1: 3}, 3) is None
+    assert all_passed({0: 5, 1: 3, 2: 0}, 3) == 3
+    assert all_passed({0: 0}, 1) is None  # nothing has passed anything yet
