@@ -52,6 +52,7 @@ POLLUTANT_NAMES = {
 }
 """The keys of ``AqiMessage.concentrations`` a concentration rule may name, as shown to people."""
 
+
 class Duration(int):
     """Milliseconds, read from seconds (an integer) or text such as ``90s``, ``15m``, ``2h``."""
 
