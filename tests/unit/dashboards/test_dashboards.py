@@ -15,9 +15,7 @@ from dashboards.build import JSON_DIR, render, stale, write
 from dashboards.context import Context
 from pipeline.registry import Registry
 
-SCHEMAS = (
-    Path(__file__).resolve().parents[2] / "contracts" / "grafana" / "dashboard-schema"
-)
+SCHEMAS = Path(__file__).resolve().parents[2] / "contracts" / "grafana" / "dashboard-schema"
 UIDS = {
     "envmon-overview": set(),
     "envmon-air-station": {"station"},
