@@ -10,6 +10,8 @@ is empty (end offset 0) and has sent nothing is handed over once, without an eve
 periods waiting for every partition's clock (district and city aggregates, the station board)
 get its clock 0 ("nothing of its own") instead of waiting for their bound. The timer runs every
 second at most: the empty partitions' report is what a fresh group's first hours wait for.
+A revoked partition's stations are read from the table again when it comes back
+(``PartitionClock.revoked``).
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable
 
+import faust
 from faust.exceptions import ConsumerNotStarted
-from faust.types import EventT, StreamT
+from faust.types import TP, EventT, StreamT
 
 from streams.air.liveness import PartitionClock
 from streams.context import AgentContext
@@ -43,6 +46,10 @@ class IdlePartitions:
             except (ConsumerNotStarted, AssertionError):  # not started, or rebalancing
                 return
             await self.follow({tp.partition for tp in assigned}, empty, time.monotonic())
+
+        @app.on_partitions_revoked.connect
+        async def forget(_app: faust.App, revoked: set[TP], **_: object) -> None:
+            clock.revoked({tp.partition for tp in revoked if tp.topic == topic})
 
     def heard(self, stream: StreamT, last: dict[int, EventT]) -> None:
         """A batch came with these partitions' last events."""

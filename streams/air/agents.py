@@ -18,7 +18,7 @@ from pipeline.messages.reasons import RejectReason
 from pipeline.registry import StationKind
 from streams.air.aggregate import ScopeAggregator
 from streams.air.hours import Closed, PeriodBatch, StationHours, station_aqi
-from streams.air.liveness import HOUR_MS, PartitionClock
+from streams.air.liveness import HOUR_MS, PartitionClock, Seen
 from streams.air.scopestore import ScopeStore
 from streams.air.state import StationState
 from streams.alerts import AlertEngine, AlertState, LastSeen, QcObservation
@@ -76,7 +76,6 @@ def register(ctx: AgentContext, engine: AlertEngine) -> None:
         periods.append(closed)
 
     clock = PartitionClock(hours.grace_ms)
-    intervals: dict[str, int] = {}  # station -> its latest reading's interval, ms
     offline = Offline(engine, topics.alerts)
     qc_rules = [r.name for r in engine.rules if isinstance(r, QcAnomalyRule)]
 
@@ -101,13 +100,7 @@ def register(ctx: AgentContext, engine: AlertEngine) -> None:
                     emit_closed(outbox, closed, alert_states, periods)
                 stations.put(station, state)
                 station_alerts.put(station, alert_states)
-                clock.saw(
-                    partition,
-                    station,
-                    state.watermark_ms,
-                    state.closed_until_ms,
-                    intervals.get(station, HOUR_MS),
-                )
+                clock.learn(station, _seen(partition, state))
             tick = clock.tick_due(partition)
             if tick is not None:
                 for station, (last, interval) in clock.quiet(partition, tick).items():
@@ -116,9 +109,16 @@ def register(ctx: AgentContext, engine: AlertEngine) -> None:
                     station_alerts.put(station, alert_states)
         return hours.boundary(now) if clock.now(partition) else 0  # 0: nothing of its own
 
+    def seed(partitions: set[int]) -> None:
+        """Read the stations of partitions new to this worker from the table (after recovery:
+        this runs on their first batch)."""
+        if new := clock.unseeded(partitions):
+            clock.seed(new, ((s.station, _seen(s.source[0], s)) for s in stations.values()))
+
     @ctx.app.agent(ctx.topic(topics.air_readings), name="air-hours")
     async def air_hours(stream):  # type: ignore[no-untyped-def]
         async for events in stream.take_events(BATCH_MAX, BATCH_WITHIN_S):
+            seed({event.message.partition for event in events})
             outbox = ctx.outbox()
             periods: list[Closed] = []
             touched: dict[str, tuple[StationState, AlertStates]] = {}
@@ -132,7 +132,7 @@ def register(ctx: AgentContext, engine: AlertEngine) -> None:
                 if source[0] == state.source[0] and source[1] <= state.source[1]:
                     ctx.metrics.redelivered += 1  # read again after a crash: already taken
                     continue
-                intervals[station] = decoded[-1].interval_s * 1000
+                state.interval_ms = decoded[-1].interval_s * 1000
                 for i, reading in enumerate(decoded):
                     taken = hours.ingest(state, reading)
                     if isinstance(taken, Reject):
@@ -157,18 +157,12 @@ def register(ctx: AgentContext, engine: AlertEngine) -> None:
             for station, (state, alert_states) in touched.items():
                 owner = owners[station.encode()]
                 if offline.alerting(alert_states):  # data is back: the offline alert resolves
-                    last = LastSeen(state.watermark_ms, intervals[station])
+                    last = LastSeen(state.watermark_ms, state.interval_ms)
                     offline.check(station, state.watermark_ms, last, alert_states, outbox)
                 with in_event(stream, owner):
                     stations.put(station, state)
                     station_alerts.put(station, alert_states)
-                clock.saw(
-                    owner.message.partition,
-                    station,
-                    state.watermark_ms,
-                    state.closed_until_ms,
-                    intervals[station],
-                )
+                clock.learn(station, _seen(owner.message.partition, state))
             last_events = last_event_per_partition(events)
             idle.heard(stream, last_events)
             await send_periods(stream, last_events, outbox, periods)
@@ -234,6 +228,12 @@ def register(ctx: AgentContext, engine: AlertEngine) -> None:
 
 
 DISTRICT_BOARD = "district_aqi_hour"
+
+
+def _seen(partition: int, state: StationState) -> Seen:
+    """What the partition clock keeps of a station's state (no interval yet: an hour)."""
+    interval = state.interval_ms or HOUR_MS
+    return Seen(partition, state.watermark_ms, state.closed_until_ms, interval)
 
 
 def _rank_districts(

@@ -16,18 +16,24 @@ idle sources, a partition without a message for a wall-clock timeout (:meth:`fol
 by the agent's timer) follows the slowest active partition's event time, never going back; its
 silent stations' hours then close and their offline alerts fire. It is active again with its
 next message.
+
+The clock lives in memory. A worker that starts, or is handed a partition by a rebalance, reads
+the partition's stations from the agent's table on its first batch of it (:meth:`seed`), so that
+a station already silent, or silent from then on, is still closed and judged offline.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 
 HOUR_MS = 3_600_000
 
 
 @dataclass(slots=True)
-class _Seen:
+class Seen:
+    """A station's partition (of its latest message), event time, closed hours and interval."""
+
     partition: int
     watermark_ms: int
     closed_until_ms: int
@@ -39,10 +45,11 @@ class PartitionClock:
     grace_ms: int
     tick_ms: int = 15 * 60_000
     idle_ms: int = 2 * HOUR_MS
-    _stations: dict[str, _Seen] = field(default_factory=dict)
+    _stations: dict[str, Seen] = field(default_factory=dict)
     _watermarks: dict[int, int] = field(default_factory=dict)
     _ticked: dict[int, int] = field(default_factory=dict)
     _heard: dict[int, float] = field(default_factory=dict)
+    _seeded: set[int] = field(default_factory=set)
 
     def saw(
         self,
@@ -53,8 +60,24 @@ class PartitionClock:
         interval_ms: int,
     ) -> None:
         """Record a station's state after a batch (and its partition's event time)."""
-        self._stations[station] = _Seen(partition, watermark_ms, closed_until_ms, interval_ms)
-        self._watermarks[partition] = max(self._watermarks.get(partition, 0), watermark_ms)
+        self.learn(station, Seen(partition, watermark_ms, closed_until_ms, interval_ms))
+
+    def learn(self, station: str, seen: Seen) -> None:
+        """:meth:`saw`, the state given as a :class:`Seen`."""
+        self._stations[station] = seen
+        self._watermarks[seen.partition] = max(self.now(seen.partition), seen.watermark_ms)
+
+    def unseeded(self, partitions: Collection[int]) -> set[int]:
+        """Those of ``partitions`` whose stations were not read from the table since assigned."""
+        return set(partitions) - self._seeded
+
+    def seed(self, partitions: set[int], stations: Iterable[tuple[str, Seen]]) -> None:
+        """Learn the stations of ``partitions`` from the table (every station's latest state,
+        whatever its partition) after the partitions were assigned."""
+        for station, seen in stations:
+            if seen.partition in partitions:
+                self.learn(station, seen)
+        self._seeded |= partitions
 
     def heard(self, partition: int, at_s: float) -> None:
         """A message of ``partition`` arrived at wall-clock (monotonic) time ``at_s``."""
@@ -85,6 +108,11 @@ class PartitionClock:
         """Stop following any partition but ``partitions`` (those assigned after a rebalance)."""
         for p in [p for p in self._heard if p not in partitions]:
             del self._heard[p]
+
+    def revoked(self, partitions: Collection[int]) -> None:
+        """``partitions`` were taken from this worker: read their stations from the table again
+        when they come back (another worker may have moved them on)."""
+        self._seeded -= set(partitions)
 
     def now(self, partition: int) -> int:
         return self._watermarks.get(partition, 0)

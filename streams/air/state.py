@@ -51,6 +51,8 @@ class StationState(msgspec.Struct, gc=False):
     ``source``: (partition, offset) of the last message whose readings are in this state, so
     that a message read again after a crash is recognised and not taken twice.
     ``accepted``: readings taken in total (the reconciliation of readings and dead letters).
+    ``interval_ms``: the reporting interval of its latest reading (0: none yet), for the offline
+    rule.
     """
 
     station: str
@@ -61,6 +63,7 @@ class StationState(msgspec.Struct, gc=False):
     history: dict[str, list[float | None]] = {}
     source: tuple[int, int] = (-1, -1)
     accepted: int = 0
+    interval_ms: int = 0
 
 
 class Periods(msgspec.Struct, gc=False):

@@ -1,4 +1,4 @@
-from streams.air.liveness import HOUR_MS, PartitionClock
+from streams.air.liveness import HOUR_MS, PartitionClock, Seen
 
 GRACE = 15 * 60_000
 T = 100 * HOUR_MS
@@ -66,3 +66,32 @@ def test_an_idle_partition_stays_put_without_an_active_one_and_wakes_with_a_mess
     assert clock.now(0) == T + 2 * HOUR_MS
     clock.keep({0})  # partition 1 revoked: it can no longer lead or follow
     assert clock.follow_idle(200.0, idle_s=10) == []
+
+
+def test_a_restarted_clock_learns_a_silent_station_of_its_partitions_from_the_table() -> None:
+    table = [  # every station's stored state, whatever its partition (standby copies too)
+        ("silent", Seen(0, T + 10 * 60_000, T, 60_000)),  # open hour [T, T+1h), then nothing
+        ("busy", Seen(0, T + HOUR_MS, T + HOUR_MS, 60_000)),
+        ("elsewhere", Seen(1, T, T, 60_000)),  # another worker's partition
+    ]
+    clock = PartitionClock(GRACE, tick_ms=15 * 60_000, idle_ms=2 * HOUR_MS)
+    assert clock.unseeded({0}) == {0}
+    clock.seed({0}, table)
+    assert clock.unseeded({0, 1}) == {1}
+    assert clock.now(0) == T + HOUR_MS  # the partition's event time is back too
+    assert clock.now(1) == 0
+    clock.saw(0, "busy", T + 4 * HOUR_MS, T + 4 * HOUR_MS, 60_000)  # only busy sends again
+    assert clock.idle(0) == ["silent"]  # its open hour closes
+    tick = clock.tick_due(0)
+    assert tick is not None
+    assert clock.quiet(0, tick) == {"silent": (T + 10 * 60_000, 60_000)}  # and it goes offline
+    assert clock.quiet(1, T + 4 * HOUR_MS) == {}
+
+
+def test_a_revoked_partition_is_read_from_the_table_again_when_it_comes_back() -> None:
+    clock = PartitionClock(GRACE)
+    clock.seed({0, 1}, [("a", Seen(0, T, T, 60_000)), ("b", Seen(1, T, T, 60_000))])
+    clock.revoked({1})
+    assert clock.unseeded({0, 1}) == {1}
+    clock.seed({1}, [("b", Seen(1, T + HOUR_MS, T + HOUR_MS, 60_000))])  # moved on meanwhile
+    assert clock.quiet(1, T + 3 * HOUR_MS) == {"b": (T + HOUR_MS, 60_000)}
