@@ -28,6 +28,7 @@ dead-lettered, dead letters counted once per (topic, partition, offset).
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import msgspec
@@ -137,8 +138,8 @@ def test_kill_9_and_restart_give_the_results_of_an_uninterrupted_run(
                     f"worker {second.health()}, of the reference {uninterrupted.health()}"
                 ),
             )
+            reconciled = settled_counts(settings, topics)
             after = second.health() or {}
-            reconciled = reconcile(settings, topics)
     reference_aqi_values, reference_alert_values, aqi_values, alert_values = results
     assert hand_computed(reference_aqi_values) == HAND_COMPUTED
     assert alert_summary(reference_alert_values) == EXPECTED_ALERTS
@@ -171,6 +172,19 @@ def produce_bad(settings: Settings) -> int:
         for key, value, _ in BAD:
             producer.send(Topics(settings.namespace).air_readings, key, value)
     return len(BAD)
+
+
+def settled_counts(
+    settings: Settings, topics: Topics, timeout_s: float = 15.0
+) -> tuple[int, int, dict[str, int]]:
+    """:func:`reconcile` once the worker's last state writes are in (or the timeout passed):
+    the results can be complete a moment before the batch's changelog records are."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        messages, accepted, dead_letters = reconcile(settings, topics)
+        if accepted + sum(dead_letters.values()) >= messages or time.monotonic() > deadline:
+            return messages, accepted, dead_letters
+        time.sleep(0.5)
 
 
 def reconcile(settings: Settings, topics: Topics) -> tuple[int, int, dict[str, int]]:
