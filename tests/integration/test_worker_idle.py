@@ -17,22 +17,12 @@ import pytest
 from pipeline.kafka.producer import open_producer
 from pipeline.messages import AirReading, AirValues, encode_reading
 from pipeline.settings import Settings
-from pipeline.timeutil import parse_timestamp
-from tests.fixtures.worker import TopicTail, WorkerProcess
+from tests.fixtures.worker import START_MS, TopicTail, WorkerProcess, small_city
 from tests.integration.conftest import TopicFactory
 
 pytestmark = pytest.mark.integration
 
-REGISTRY = """
-schema_version: 1
-city: {key: testcity, name_zh: 测试市, name_en: Test City}
-districts:
-  - {id: futian, name_zh: 福田区, name_en: Futian, lat: 22.54, lon: 114.05}
-air_stations:
-  - {id: S1, name_zh: 一号站, name_en: "Station 1", district: futian, lat: 22.55, lon: 114.1}
-  - {id: S2, name_zh: 二号站, name_en: "Station 2", district: futian, lat: 22.56, lon: 114.1}
-"""
-T0 = parse_timestamp("2026-11-20T00:00:00+08:00")
+T0 = START_MS
 H = 3_600_000
 VALUES = AirValues(pm25=40.0, pm10=60.0, no2=30.0)
 
@@ -46,8 +36,7 @@ def test_a_station_alone_on_an_idle_partition_closes_its_hour_and_goes_offline(
 ) -> None:
     settings = settings.model_copy(update={"partitions": 2})  # S2 on 0, S1 on 1
     topics = topic_factory(settings)
-    registry = tmp_path / "registry.yaml"
-    registry.write_text(REGISTRY, "utf-8")
+    registry = small_city(tmp_path)
     idle_s = 2.0
     with WorkerProcess(settings, tmp_path, registry_file=registry, idle_partition_s=idle_s) as w:
         w.wait_ready()

@@ -22,29 +22,12 @@ import pytest
 from pipeline.kafka.producer import open_producer
 from pipeline.messages import AirReading, AirValues, WaterReading, WaterValues, encode_reading
 from pipeline.settings import Settings
-from pipeline.timeutil import parse_timestamp
-from tests.fixtures.worker import TopicTail, WorkerProcess
+from tests.fixtures.worker import START_MS, TopicTail, WorkerProcess, small_city
 from tests.integration.conftest import TopicFactory
 
 pytestmark = pytest.mark.integration
 
-REGISTRY = """
-schema_version: 1
-city: {key: testcity, name_zh: 测试市, name_en: Test City}
-districts:
-  - {id: futian, name_zh: 福田区, name_en: Futian, lat: 22.54, lon: 114.05}
-air_stations:
-  - {id: S1, name_zh: 一号站, name_en: "Station 1", district: futian, lat: 22.55, lon: 114.1}
-  - {id: S2, name_zh: 二号站, name_en: "Station 2", district: futian, lat: 22.56, lon: 114.1}
-rivers:
-  - id: r1
-    name_zh: 一号河
-    name_en: River 1
-    sections:
-      - {id: W1, name_zh: 上游, name_en: Up, district: futian, target: III, lat: 22.5, lon: 114.0}
-      - {id: W2, name_zh: 下游, name_en: Down, district: futian, target: III, lat: 22.5, lon: 114.1}
-"""
-T0 = parse_timestamp("2026-11-20T00:00:00+08:00")
+T0 = START_MS
 H = 3_600_000
 AIR = AirValues(pm25=40.0, pm10=60.0, no2=30.0)
 WATER = WaterValues(ph=7.2, do=7.0, codmn=3.0, nh3n=0.3, tp=0.1)
@@ -63,8 +46,7 @@ def test_a_station_silent_across_a_restart_closes_its_hour_and_goes_offline(
 ) -> None:
     settings = settings.model_copy(update={"partitions": 1})
     topics = topic_factory(settings)
-    registry = tmp_path / "registry.yaml"
-    registry.write_text(REGISTRY, "utf-8")
+    registry = small_city(tmp_path)
 
     def send(topic: str, messages: list[tuple[bytes, bytes]]) -> None:
         with open_producer(settings) as producer:

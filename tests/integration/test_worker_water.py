@@ -23,28 +23,12 @@ import pytest
 from pipeline.kafka.producer import open_producer
 from pipeline.messages import WaterReading, WaterValues, encode_reading
 from pipeline.settings import Settings
-from pipeline.timeutil import parse_timestamp
-from tests.fixtures.worker import TopicTail, WorkerProcess
+from tests.fixtures.worker import START_MS, TopicTail, WorkerProcess, small_city
 from tests.integration.conftest import TopicFactory
 
 pytestmark = pytest.mark.integration
 
-REGISTRY = """
-schema_version: 1
-city: {key: testcity, name_zh: 测试市, name_en: Test City}
-districts:
-  - {id: futian, name_zh: 福田区, name_en: Futian, lat: 22.54, lon: 114.05}
-air_stations:
-  - {id: A1, name_zh: 一号站, name_en: "Air 1", district: futian, lat: 22.55, lon: 114.10}
-rivers:
-  - id: r1
-    name_zh: 一号河
-    name_en: River 1
-    sections:
-      - {id: W1, name_zh: 上游, name_en: Up, district: futian, target: III, lat: 22.5, lon: 114.0}
-      - {id: W2, name_zh: 下游, name_en: Down, district: futian, target: III, lat: 22.5, lon: 114.1}
-"""
-T0 = parse_timestamp("2026-11-20T00:00:00+08:00")
+T0 = START_MS
 H4 = 4 * 3_600_000
 VALUES = WaterValues(ph=7.2, do=7.0, codmn=3.0, nh3n=0.3, tp=0.1)
 
@@ -58,8 +42,7 @@ def test_a_silent_section_goes_offline_by_timer_and_comes_back(
 ) -> None:
     settings = settings.model_copy(update={"partitions": 1})  # one partition clock for both
     topics = topic_factory(settings)
-    registry = tmp_path / "registry.yaml"
-    registry.write_text(REGISTRY, "utf-8")
+    registry = small_city(tmp_path)
     with WorkerProcess(settings, tmp_path, registry_file=registry) as worker:
         worker.wait_ready()
         with open_producer(settings) as producer:
@@ -108,8 +91,7 @@ def test_a_section_alone_on_a_silent_partition_goes_offline_once_the_partition_i
 ) -> None:
     settings = settings.model_copy(update={"partitions": 2})  # W1 on 0, W2 on 1
     topics = topic_factory(settings)
-    registry = tmp_path / "registry.yaml"
-    registry.write_text(REGISTRY, "utf-8")
+    registry = small_city(tmp_path)
     idle_s = 2.0
     with WorkerProcess(settings, tmp_path, registry_file=registry, idle_partition_s=idle_s) as w:
         w.wait_ready()
