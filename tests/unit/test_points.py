@@ -3,17 +3,21 @@ the routes that pick the converter and the retention by topic."""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 import msgspec
+import msgspec.inspect
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from pipeline.messages import DeadLetter, Reject, RejectReason, dead_letter_from
+from pipeline.messages.limits import AIR_LIMITS, WATER_LIMITS, Limit
+from pipeline.messages.readings import AirValues, Reading, Values, WaterValues
 from pipeline.registry import Registry
 from pipeline.sinks import points
-from pipeline.sinks.lineprotocol import encode
+from pipeline.sinks.lineprotocol import LineProtocolError, encode
 from pipeline.sinks.points import NS_PER_MS, Target, Unconvertible, routes
 from pipeline.topics import Topics
 from tests.fixtures import sink_messages as m
@@ -139,6 +143,58 @@ def test_readings_go_raw_with_tags_from_the_registry(registry: Registry) -> None
     assert fields == {"pm25": 35.0, "pm10": 50.0, "no2": 20.0, "interval_s": 3600, "pm25_flag": "N"}
     name, tags, _, _ = parse(water.convert(m.water_reading(0))[0])
     assert (name, tags["river"]) == ("water_reading", "shenzhen")
+
+
+def _values(limits: dict[str, Limit]) -> st.SearchStrategy[dict[str, float | None]]:
+    return st.fixed_dictionaries(
+        {key: st.none() | st.floats(limit.low, limit.high) for key, limit in limits.items()}
+    )
+
+
+@given(
+    st.sampled_from([(AirValues, AIR_LIMITS), (WaterValues, WATER_LIMITS)]).flatmap(
+        lambda kind: st.tuples(st.just(kind[0]), _values(kind[1]))
+    ),
+    st.dictionaries(st.text(st.characters(blacklist_categories=("Cs", "Cc"))), st.text()),
+    st.integers(1, 86_400),
+)
+def test_reading_fast_path_writes_what_the_generic_encoder_writes(
+    kind_values: tuple[type[Values], dict[str, float | None]],
+    flags: dict[str, str],
+    interval_s: int,
+) -> None:
+    """``reading`` formats values itself; every point must come out as ``encode`` has it (or
+    be refused alike, e.g. a flag key line protocol cannot carry)."""
+    values_type, values = kind_values
+    item = Reading("3305A", m.BASE_MS, interval_s, values_type(**values), flags)
+    fields = {
+        **msgspec.structs.asdict(item.values),  # in the schema's order
+        "interval_s": interval_s,
+        **{f"{k}_flag": f for k, f in flags.items()},
+    }
+    try:
+        expected = encode("air_reading", {"station": "3305A"}, fields, m.BASE_MS * NS_PER_MS)
+    except LineProtocolError:
+        with pytest.raises(LineProtocolError):
+            points.reading("air_reading,station=3305A", item)
+        return
+    fast = parse(points.reading("air_reading,station=3305A", item))
+    assert fast == parse(expected)
+    assert list(fast[2]) == list(parse(expected)[2])  # fields in the same order
+
+
+@pytest.mark.parametrize("values_type", [AirValues, WaterValues])
+def test_values_structs_meet_what_float_field_set_needs(values_type: type[Values]) -> None:
+    """Names need no escaping, values are bounded floats or None, None is left out."""
+    info = msgspec.inspect.type_info(values_type)
+    assert isinstance(info, msgspec.inspect.StructType)
+    assert values_type.__struct_config__.omit_defaults
+    for field in info.fields:
+        assert re.fullmatch(r"[a-z_][a-z0-9_]*", field.encode_name)
+        assert field.default is None
+        floats = [t for t in field.type.types if not isinstance(t, msgspec.inspect.NoneType)]
+        assert len(floats) == 1 and isinstance(floats[0], msgspec.inspect.FloatType)
+        assert floats[0].ge is not None and floats[0].le is not None
 
 
 def test_rejected_readings_are_left_to_the_agents(registry: Registry) -> None:
