@@ -110,7 +110,7 @@ class Decoder(Generic[V]):
     ) -> None:
         self.kind = kind
         self.unknown_fields: Counter[str] = Counter()
-        self._registry = registry
+        self._stations = registry.stations
         self._clock = clock
         self._wire = _Message[VALUES_TYPES[kind]]  # type: ignore[valid-type]
         self._decoder = msgspec.json.Decoder(self._wire)
@@ -154,7 +154,7 @@ class Decoder(Generic[V]):
         """The checks msgspec cannot do: version, station, message shape, time."""
         if message.v != VERSION:
             return _unknown_version(message.v)
-        station = self._registry.get(message.station)
+        station = self._stations.get(message.station)
         if station is None:
             return Reject(
                 RejectReason.UNKNOWN_STATION, "station", f"{message.station!r} is not registered"
@@ -165,13 +165,12 @@ class Decoder(Generic[V]):
                 "station",
                 f"{message.station!r} is a {station.kind} station, this is the {self.kind} topic",
             )
-        items: Sequence[_Item[V] | _Message[V]]
         if message.readings is None:
             if message.ts is None or message.interval is None or message.values is None:
                 name = next(n for n in ("ts", "interval", "values") if getattr(message, n) is None)
                 return Reject(RejectReason.MISSING_FIELD, name, f"a reading needs `{name}`")
-            items = (message,)
-        elif (
+            return self._single(message)
+        if (
             message.ts is not None
             or message.interval is not None
             or message.values is not None
@@ -184,20 +183,28 @@ class Decoder(Generic[V]):
             )
         elif not message.readings:
             return Reject(RejectReason.EMPTY_ENVELOPE, "readings", "an envelope without readings")
-        else:
-            items = message.readings
-        return self._readings(message.station, items, message.readings is not None)
+        return self._envelope(message.station, message.readings)
 
-    def _readings(
-        self, station: str, items: Sequence[_Item[V] | _Message[V]], envelope: bool
-    ) -> list[Reading[V]] | Reject:
-        latest = int(self._clock() * 1000) + FUTURE_TOLERANCE_MS
+    def _latest_ms(self) -> int:
+        """The latest event time accepted now."""
+        return int(self._clock() * 1000) + FUTURE_TOLERANCE_MS
+
+    def _single(self, message: _Message[V]) -> list[Reading[V]] | Reject:
+        """A single reading: the live path, kept out of the envelope's loop for speed."""
+        ts = message.ts if type(message.ts) is int else _epoch_ms(message.ts)  # type: ignore[arg-type]
+        latest = self._latest_ms()
+        if ts < MIN_TS_MS or ts > latest:
+            return _time_reject(ts, latest, "ts")
+        return [Reading(message.station, ts, message.interval, message.values, message.flags)]  # type: ignore[arg-type]
+
+    def _envelope(self, station: str, items: Sequence[_Item[V]]) -> list[Reading[V]] | Reject:
+        latest = self._latest_ms()
         previous = 0
         readings: list[Reading[V]] = []
         for i, item in enumerate(items):
             ts = item.ts if type(item.ts) is int else _epoch_ms(item.ts)  # type: ignore[arg-type]
             if ts < MIN_TS_MS or ts > latest or ts <= previous:
-                return _time_reject(ts, latest, f"readings[{i}].ts" if envelope else "ts")
+                return _time_reject(ts, latest, f"readings[{i}].ts")
             previous = ts
             readings.append(Reading(station, ts, item.interval, item.values, item.flags))  # type: ignore[arg-type]
         return readings
