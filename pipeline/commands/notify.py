@@ -57,6 +57,9 @@ def notify(
     report_interval: float = typer.Option(
         _DEFAULTS.report_interval_s, min=0.1, help="Seconds between `notifier` points."
     ),
+    retention_days: float = typer.Option(
+        _DEFAULTS.retention_days, min=1, help="Days finished deliveries stay in the outbox."
+    ),
     log_level: str = typer.Option("INFO", help="DEBUG, INFO, WARNING or ERROR."),
 ) -> None:
     """Deliver alert transitions of {ns}.alerts to subscribers (group envmon-notify-{ns})."""
@@ -94,6 +97,7 @@ def notify(
         report_interval_s=report_interval,
         web_host=web_host,
         web_port=None if port < 0 else port,
+        retention_days=retention_days,
     )
     load_registry(settings)  # a bad registry file is a clear error here, not a traceback later
     try:

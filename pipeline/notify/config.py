@@ -23,3 +23,4 @@ class NotifierConfig:
     web_host: str = "127.0.0.1"
     web_port: int | None = 8788  # None: no endpoint
     stop_timeout_s: float = 10.0
+    retention_days: float = 30.0  # finished deliveries kept (dedup memory, `notify status`)

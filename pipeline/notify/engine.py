@@ -11,7 +11,8 @@
   A subscriber with a notification still being tried gets no second one (order is kept).
 - :meth:`Engine.dispatch`: sends due notifications concurrently (a slow or failing receiver
   delays only its own subscriber); a failure is retried with exponential backoff until the
-  attempts are used up, then the notification and its deliveries are ``failed``.
+  attempts are used up, then the notification and its deliveries are ``failed``; hourly it
+  prunes the outbox of what finished more than the retention ago.
 
 Time comes from an injected clock, so tests move it by hand.
 """
@@ -30,6 +31,7 @@ from zoneinfo import ZoneInfo
 from pipeline.messages.notify import AlertAck
 from pipeline.messages.results import AlertEvent
 from pipeline.notify.channels import Channel, DeliveryError
+from pipeline.notify.config import NotifierConfig
 from pipeline.notify.matching import inhibitor, labels, wants
 from pipeline.notify.metrics import NotifierMetrics
 from pipeline.notify.outbox import AlertRow, Batch, Delivery, NewDelivery, Outbox
@@ -39,6 +41,8 @@ from pipeline.notify.subscriptions import QuietHours, Subscriber, Subscriptions
 from pipeline.timeutil import Clock, system_clock
 
 log = logging.getLogger(__name__)
+
+PRUNE_EVERY_MS = 3_600_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +73,7 @@ class Engine:
         metrics: NotifierMetrics,
         clock: Clock = system_clock,
         rng: Callable[[], float] = random.random,
+        retention_s: float = NotifierConfig.retention_days * 86_400,
     ) -> None:
         self.subs = subscriptions
         self.outbox = outbox
@@ -78,7 +83,9 @@ class Engine:
         self.metrics = metrics
         self.clock = clock
         self.rng = rng
+        self.retention_ms = int(retention_s * 1000)
         self._inflight: dict[str, asyncio.Task[None]] = {}
+        self._pruned_ms: int | None = None
 
     def now_ms(self) -> int:
         return int(self.clock() * 1000)
@@ -188,7 +195,9 @@ class Engine:
     # --- sending -------------------------------------------------------------------------
 
     async def dispatch(self) -> None:
-        """Plan, then start sending every due notification not already being sent."""
+        """Plan, then start sending every due notification not already being sent (and,
+        hourly, prune the outbox of what finished more than the retention ago)."""
+        self._prune()
         self.plan()
         for batch in self.outbox.due(self.now_ms(), exclude=self._inflight):
             self._inflight[batch.id] = asyncio.create_task(self._send(batch))
@@ -201,9 +210,22 @@ class Engine:
 
     def refresh_pending(self) -> None:
         self.metrics.pending.clear()
-        for (channel, state), n in self.outbox.counts().items():
-            if state == "pending":
-                self.metrics.pending[channel] = n
+        self.metrics.pending.update(self.outbox.pending_by_channel())
+
+    def _prune(self) -> None:
+        now = self.now_ms()
+        if self._pruned_ms is not None and now - self._pruned_ms < PRUNE_EVERY_MS:
+            return
+        self._pruned_ms = now
+        deliveries, batches, alerts = self.outbox.prune(now - self.retention_ms)
+        if deliveries or batches or alerts:
+            log.info(
+                "outbox_pruned deliveries=%d notifications=%d alerts=%d older_than_days=%g",
+                deliveries,
+                batches,
+                alerts,
+                self.retention_ms / 86_400_000,
+            )
 
     async def _send(self, batch: Batch) -> None:
         try:

@@ -13,6 +13,12 @@ them.
   States ``pending`` (with ``due_ms`` and ``attempts``), ``sent``, ``failed``.
 - ``alerts``: the latest event of each alert and its acknowledgement.
 
+:meth:`Outbox.prune` deletes what is done and old (the notifier calls it hourly with its
+retention): finished deliveries of alerts no longer active, notifications left without
+deliveries, resolved alerts left without deliveries. Deleted rows' pages are reused, so the
+file stops growing. What it forgets: a transition read again after the retention (a consumer
+group reset to older offsets) is delivered again.
+
 WAL journal: a committed transaction survives the process being killed.
 """
 
@@ -55,6 +61,8 @@ CREATE TABLE IF NOT EXISTS deliveries (
 );
 CREATE INDEX IF NOT EXISTS deliveries_open ON deliveries (subscriber, state, batch);
 CREATE INDEX IF NOT EXISTS deliveries_alert ON deliveries (alert_id, subscriber, state);
+CREATE INDEX IF NOT EXISTS deliveries_state ON deliveries (state, channel);
+CREATE INDEX IF NOT EXISTS deliveries_batch ON deliveries (batch);
 CREATE TABLE IF NOT EXISTS batches (
     id TEXT PRIMARY KEY,
     subscriber TEXT NOT NULL,
@@ -336,6 +344,35 @@ class Outbox:
             )
 
     # --- status --------------------------------------------------------------------------------
+
+    def pending_by_channel(self) -> dict[str, int]:
+        """Pending deliveries per channel (an index lookup: asked every dispatch)."""
+        rows = self.db.execute(
+            "SELECT channel, count(*) FROM deliveries WHERE state = 'pending' GROUP BY channel"
+        )
+        return dict(rows.fetchall())
+
+    def prune(self, before_ms: int) -> tuple[int, int, int]:
+        """Delete what finished before ``before_ms`` (see the module docstring); the numbers of
+        deliveries, notifications and alerts deleted."""
+        active = ", ".join(f"'{state}'" for state in ACTIVE_STATES)
+        with self._transaction():
+            deliveries = self.db.execute(
+                "DELETE FROM deliveries WHERE state != 'pending' AND done_ms < ? AND alert_id "
+                f"NOT IN (SELECT alert_id FROM alerts WHERE state IN ({active}))",
+                (before_ms,),
+            ).rowcount
+            batches = self.db.execute(
+                "DELETE FROM batches WHERE state != 'pending' AND done_ms < ? "
+                "AND NOT EXISTS (SELECT 1 FROM deliveries WHERE batch = batches.id)",
+                (before_ms,),
+            ).rowcount
+            alerts = self.db.execute(
+                f"DELETE FROM alerts WHERE state NOT IN ({active}) AND event_ms < ? "
+                "AND NOT EXISTS (SELECT 1 FROM deliveries WHERE alert_id = alerts.alert_id)",
+                (before_ms,),
+            ).rowcount
+        return deliveries, batches, alerts
 
     def counts(self) -> dict[tuple[str, str], int]:
         """Deliveries by (channel, state)."""

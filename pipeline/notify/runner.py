@@ -109,6 +109,7 @@ class Notifier:
             self.silences,
             self.metrics,
             self.clock,
+            retention_s=config.retention_days * 86_400,
         )
         tasks: list[asyncio.Task[None]] = []
         web_runner = None

@@ -5,7 +5,9 @@ silences, inhibition and retries."""
 from __future__ import annotations
 
 from pipeline.messages.notify import AlertAck, Silence
-from tests.unit.notify.conftest import T0, HarnessFactory, event
+from tests.unit.notify.conftest import T0, Harness, HarnessFactory, event
+
+DAY_MS = 86_400_000
 
 ONE = """
 subscribers:
@@ -277,3 +279,43 @@ async def test_a_refusal_is_not_retried(harness: HarnessFactory) -> None:
     await h.advance(120)
     assert h.receivers["duty"].tries == 1
     assert h.outbox.counts()[("log", "failed")] == 1
+
+
+def rows(h: Harness, table: str, alert_id: str) -> int:
+    query = f"SELECT count(*) FROM {table} WHERE alert_id = ?"
+    return h.outbox.db.execute(query, (alert_id,)).fetchone()[0]
+
+
+async def test_the_outbox_forgets_what_finished_before_the_retention(
+    harness: HarnessFactory,
+) -> None:
+    h = harness(REMIND)
+    h.engine.retention_ms = DAY_MS
+    done = event(station="1357A")
+    ongoing = event()
+    h.engine.record([done, ongoing])
+    await h.run()
+    h.engine.record([event("resolved", station="1357A", at=T0 + 60, started=T0)])
+    await h.advance(60)
+    assert rows(h, "deliveries", done.alert_id) == 2 and rows(h, "alerts", done.alert_id) == 1
+
+    await h.advance(DAY_MS / 1000 - 120, step=3600)
+    assert rows(h, "deliveries", done.alert_id) == 2  # not a day old yet
+    await h.advance(2 * 3600, step=3600)
+    assert rows(h, "deliveries", done.alert_id) == 0
+    assert rows(h, "alerts", done.alert_id) == 0
+    orphans = "SELECT count(*) FROM batches WHERE id NOT IN (SELECT batch FROM deliveries)"
+    assert h.outbox.db.execute(orphans).fetchone()[0] == 0
+    # the ongoing alert keeps its history: its reminders still come every hour
+    assert rows(h, "deliveries", ongoing.alert_id) == 1 + 25
+    sent = len(h.receivers["duty"].got)
+    await h.advance(3600, step=600)
+    assert len(h.receivers["duty"].got) == sent + 1
+
+
+def test_prune_keeps_what_is_still_pending(harness: HarnessFactory) -> None:
+    h = harness(ONE)
+    fired = event()
+    h.engine.record([fired])
+    assert h.outbox.prune(int(T0 * 1000) + 365 * DAY_MS) == (0, 0, 0)
+    assert h.outbox.pending_by_channel() == {"log": 1}
