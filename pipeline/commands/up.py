@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import sys
+
 import typer
 from rich.console import Console
 
@@ -27,6 +30,8 @@ def up(
 
     settings = settings_of(ctx)
     stop_on_sigterm()
+    if isinstance(sys.stdout, io.TextIOWrapper):  # piped to a log: each line as it comes
+        sys.stdout.reconfigure(line_buffering=True)
     console = Console()
     stack = Stack(settings, StackOptions(stations, backfill, seed, influx), console)
     try:

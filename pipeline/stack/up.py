@@ -15,6 +15,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
@@ -62,6 +63,7 @@ class Part:
     process: ServerProcess
     oneshot: bool = False
     urls: dict[str, str] = field(default_factory=dict)
+    server: bool = False  # broker or InfluxDB: stopped after the envmon parts
 
 
 class Stack:
@@ -104,13 +106,26 @@ class Stack:
                     return
 
     def stop(self) -> None:
+        """Every envmon part at once (each: SIGTERM, SIGKILL after its stop timeout), then
+        InfluxDB, then the broker; Ctrl-C takes the slowest part's time, not their sum."""
+        services = [part for part in self.parts if not part.server]
+        with ThreadPoolExecutor(max(1, len(services))) as pool:
+            list(pool.map(self._stop_part, services))
         for part in reversed(self.parts):
-            part.process.stop()
+            if part.server:
+                self._stop_part(part)
         self._stop.set()
         if self._lock is not None:
             self._lock.close()
             (self.state_dir / "up.lock").unlink(missing_ok=True)
         (self.state_dir / "up.json").unlink(missing_ok=True)
+
+    def _stop_part(self, part: Part) -> None:
+        running = part.process.exit_code is None and not part.oneshot
+        started = time.monotonic()
+        part.process.stop()
+        if running:
+            self.console.print(f"stopped {part.name} ({time.monotonic() - started:.1f} s)")
 
     # --- parts -----------------------------------------------------------------------------
     def _start_broker(self) -> None:
@@ -120,7 +135,9 @@ class Stack:
             )
             return
         broker = TansuBroker(tansu_binary(), self.log_dir)
-        self._launch(Part("broker", broker.process, urls={"bootstrap": broker.bootstrap}))
+        self._launch(
+            Part("broker", broker.process, urls={"bootstrap": broker.bootstrap}, server=True)
+        )
         self.settings = with_overrides(self.settings, kafka_bootstrap=broker.bootstrap)
 
     def _start_influx(self) -> None:
@@ -138,7 +155,7 @@ class Stack:
         workdir.mkdir(exist_ok=True)
         influx = InfluxDB(binary, workdir)
         influx.process.log_path = self.log_dir / "influxd.log"
-        self._launch(Part("influxd", influx.process, urls={"url": influx.url}))
+        self._launch(Part("influxd", influx.process, urls={"url": influx.url}, server=True))
         self.settings = with_overrides(self.settings, influx_url=influx.url, influx_api="v1")
 
     def _start_services(self) -> None:

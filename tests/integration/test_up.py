@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -179,6 +180,8 @@ def test_up_runs_the_stack_and_ctrl_c_stops_everything(
     _stop(stack)
     assert stack.process.returncode == 0, stack.output
     assert "no process left behind" in stack.output
+    stopped = re.findall(r"stopped (\S+) \(", stack.output)  # services at once, broker last
+    assert set(stopped) >= parts and stopped[-2:] == ["influxd", "broker"], stopped
     assert len(stack.tree) >= len(children)
     deadline = time.monotonic() + 5
     while any(_alive(pid) for pid in stack.tree) and time.monotonic() < deadline:
