@@ -123,9 +123,15 @@ def stack(tmp_path: Path) -> Iterator[Stack]:
         **SECRETS,
     }
     argv = [sys.executable, "-m", "pipeline", "up", "--stations", "3", "--backfill", "5h"]
-    process = subprocess.Popen(
-        argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
+    # Ctrl-C reaches a foreground job with SIGINT's default action; a shell starts background
+    # jobs (this test, in a CI script) with SIGINT ignored, which a child would inherit
+    ignored = signal.signal(signal.SIGINT, signal.default_int_handler)  # reset at exec
+    try:
+        process = subprocess.Popen(
+            argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+    finally:
+        signal.signal(signal.SIGINT, ignored)
     stack = Stack(process, tmp_path / "state", {}, set())
     try:
         stack.state = _wait_for(stack.state_dir / "up.json", process, timeout=120)
