@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import signal
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import typer
 
 from pipeline.archive.config import ArchiveConfig
-from pipeline.commands.common import fail
+from pipeline.commands.common import fail, run_until_signalled
 from pipeline.commands.config import settings_of
 from pipeline.settings import SettingsError, with_overrides
 from pipeline.sinks.health import serve_health
-
-if TYPE_CHECKING:
-    from pipeline.archive.runner import Archiver
 
 _DEFAULTS = ArchiveConfig()
 
@@ -64,17 +58,9 @@ def archive(
             "health_endpoint url=http://127.0.0.1:%d/health", health.server_address[1]
         )
     try:
-        asyncio.run(_run(archiver))
+        run_until_signalled(archiver.run)
     except KafkaError as exc:
         raise fail(f"Kafka at {settings.kafka_bootstrap}: {exc}", 1) from None
     finally:
         if health is not None:
             health.shutdown()
-
-
-async def _run(archiver: Archiver) -> None:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    await archiver.run(stop)

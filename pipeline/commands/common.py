@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import signal
+from collections.abc import Awaitable, Callable
 
 import typer
 from rich.console import Console
@@ -29,6 +31,20 @@ def stop_on_sigterm() -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, interrupt)
+
+
+def run_until_signalled(service: Callable[[asyncio.Event], Awaitable[None]]) -> None:
+    """Run a service, ``service(stop)``, in a new event loop until SIGINT or SIGTERM sets
+    ``stop``; the service then finishes what it holds and returns."""
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await service(stop)
+
+    asyncio.run(main())
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
-import signal
 import sys
 
 import typer
 
-from pipeline.commands.common import fail, load_registry
+from pipeline.commands.common import fail, load_registry, run_until_signalled
 from pipeline.commands.config import settings_of
 from pipeline.hj212.describe import describe
 from pipeline.hj212.devices import DeviceMap, DeviceMapError
@@ -100,16 +98,8 @@ def gateway(
     )
     devices = load_devices(settings)
     try:
-        asyncio.run(_serve(Gateway(settings, devices, config)))
+        run_until_signalled(Gateway(settings, devices, config).run)
     except ProducerError as exc:
         raise fail(str(exc), 1) from None
     except OSError as exc:
         raise fail(f"--host/--port {config.host}:{config.port}: {exc.strerror or exc}") from None
-
-
-async def _serve(gateway: object) -> None:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    await gateway.run(stop)  # type: ignore[attr-defined]

@@ -5,26 +5,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import signal
 import time
 import uuid
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from pipeline.commands.common import fail, load_registry
+from pipeline.commands.common import fail, load_registry, run_until_signalled
 from pipeline.commands.config import settings_of
 from pipeline.messages.results import AlertEvent, AlertSubject
 from pipeline.notify.config import NotifierConfig, outbox_path
 from pipeline.notify.outbox import Outbox
 from pipeline.notify.subscriptions import Subscriptions, SubscriptionsError, load_subscriptions
 from pipeline.settings import Settings
-
-if TYPE_CHECKING:
-    from pipeline.notify.runner import Notifier
 
 app = typer.Typer(help="The alert notifier.")
 subscriptions_app = typer.Typer(help="Alert subscriptions.", no_args_is_help=True)
@@ -101,17 +96,9 @@ def notify(
     )
     load_registry(settings)  # a bad registry file is a clear error here, not a traceback later
     try:
-        asyncio.run(_run(Notifier(settings, subscriptions, config)))
+        run_until_signalled(Notifier(settings, subscriptions, config).run)
     except KafkaError as exc:
         raise fail(f"Kafka at {settings.kafka_bootstrap}: {exc}", 1) from None
-
-
-async def _run(notifier: Notifier) -> None:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    await notifier.run(stop)
 
 
 def test_event(now_ms: int) -> AlertEvent:

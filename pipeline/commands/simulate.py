@@ -7,8 +7,6 @@ readings simulator; the default, so ``envmon simulate --seed 3`` still works) or
 
 from __future__ import annotations
 
-import asyncio
-import signal
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,6 +20,7 @@ from pipeline.commands.common import (
     load_registry,
     parse_speed,
     progress_bar,
+    run_until_signalled,
     stop_on_sigterm,
 )
 from pipeline.commands.config import settings_of
@@ -174,7 +173,7 @@ def hj212(
     fleet = Fleet([SimulatedDevice(d, values, config, i) for i, d in enumerate(devices)])
     typer.echo(f"{len(devices)} HJ 212 devices -> {host}:{port_text}", err=True)
     try:
-        asyncio.run(_run_fleet(fleet, host, int(port_text)))
+        run_until_signalled(lambda stop: fleet.run(host, int(port_text), stop))
     except OSError as exc:
         raise fail(f"--connect {connect}: {exc.strerror or exc}", 1) from None
     t = fleet.totals()
@@ -184,14 +183,6 @@ def hj212(
         f"{t.bad_crcs:,} bad CRCs on purpose",
         err=True,
     )
-
-
-async def _run_fleet(fleet: object, host: str, port: int) -> None:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    await fleet.run(host, port, stop)  # type: ignore[attr-defined]
 
 
 def _speed(text: str, t1: int | None) -> float | None:

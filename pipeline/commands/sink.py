@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import signal
-from typing import TYPE_CHECKING
 
 import typer
 
+from pipeline.commands.common import run_until_signalled
 from pipeline.commands.config import settings_of
 from pipeline.sinks.config import RetryPolicy, SinkConfig
 from pipeline.sinks.runs import replay_influx
-
-if TYPE_CHECKING:
-    from pipeline.sinks.runner import Sink
 
 influx_app = typer.Typer(help="InfluxDB layout.", no_args_is_help=True)
 _DEFAULTS = SinkConfig()
@@ -62,18 +57,10 @@ def sink(
     )
     settings = settings_of(ctx)
     try:
-        asyncio.run(_run(Sink(settings, config)))
+        run_until_signalled(Sink(settings, config).run)
     except KafkaError as exc:
         typer.echo(f"error: Kafka at {settings.kafka_bootstrap}: {exc}", err=True)
         raise typer.Exit(1) from None
-
-
-async def _run(sink: Sink) -> None:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    await sink.run(stop)
 
 
 @influx_app.command("init")
